@@ -1,0 +1,37 @@
+/* store.h - the SQLite database: opening, schema migrations, transactions.
+ *
+ * One struct vg_store is one connection. The database is in WAL mode; the schema is brought to
+ * the newest version on open (migrations are numbered and applied in order, each in its own
+ * transaction). A store is used by one thread at a time. */
+#ifndef VIGIL_STORE_H
+#define VIGIL_STORE_H
+
+#include "vigil/error.h"
+
+struct sqlite3;
+struct vg_store;
+
+enum {
+    VG_STORE_READONLY = 1 /* open an existing database for reading only, no migrations */
+};
+
+/* Opens (creating if needed) the database at path and migrates it. On failure *out is untouched
+ * and err says why. */
+int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_error *err);
+void vg_store_close(struct vg_store *s);
+
+/* The schema version the database is at, and the newest this build knows. */
+int vg_store_version(struct vg_store *s, int *version);
+int vg_store_latest_version(void);
+
+/* The underlying connection, for modules above the store that run their own queries. */
+struct sqlite3 *vg_store_db(struct vg_store *s);
+
+/* Runs SQL that returns no rows; on failure err holds SQLite's message. */
+int vg_store_exec(struct vg_store *s, const char *sql, struct vg_error *err);
+int vg_store_begin(struct vg_store *s, struct vg_error *err);
+int vg_store_commit(struct vg_store *s, struct vg_error *err);
+/* Rolls back the open transaction, if any. Never fails. */
+void vg_store_rollback(struct vg_store *s);
+
+#endif

@@ -1,0 +1,17 @@
+/* vigil.h - the whole public API of libvigil. */
+#ifndef VIGIL_VIGIL_H
+#define VIGIL_VIGIL_H
+
+#define VIGIL_VERSION "0.1.0"
+
+#include "vigil/csv.h"
+#include "vigil/error.h"
+#include "vigil/hash.h"
+#include "vigil/incident.h"
+#include "vigil/ingest.h"
+#include "vigil/mem.h"
+#include "vigil/stats.h"
+#include "vigil/store.h"
+#include "vigil/text.h"
+
+#endif

@@ -1,0 +1,197 @@
+/* cmd_stats.c - `vigil stats`: grouped counts of incidents as a table, CSV or JSON. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+static void help(void)
+{
+    puts("Usage: vigil [--db PATH] stats --by DIM[,DIM...] [OPTIONS]\n"
+         "\n"
+         "Counts incidents and sums the known killed and wounded, grouped by dimensions.\n"
+         "\n"
+         "Dimensions: year, month, country, region, attack, target, weapon, group, source\n"
+         "\n"
+         "Options:\n"
+         "  --by DIM[,DIM...]          dimensions to group by (none: one total row)\n"
+         "  --measure M[,M...]         incidents, killed, wounded (default: incidents)\n"
+         "  --where FIELD=VALUE        keep only matching incidents; repeat the same FIELD\n"
+         "                             for either value, different fields must all match\n"
+         "  --from YYYY[-MM[-DD]]      first date (inclusive)\n"
+         "  --to YYYY[-MM[-DD]]        last date (inclusive)\n"
+         "  --format table|csv|json    output format (default table)\n"
+         "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
+         "  --help                     show this help\n"
+         "\n"
+         "Unknown values are shown as (unknown) in tables, empty in CSV, null in JSON;\n"
+         "killed and wounded add up the known values only.");
+}
+
+static void print_table(const struct vg_stats_result *r)
+{
+    size_t ncols = r->ndims + r->nmeasures;
+    size_t width[VG_STATS_MAX_DIMS + VG_MEASURE_COUNT];
+    for (size_t c = 0; c < ncols; c++)
+        width[c] = strlen(c < r->ndims ? vg_dim_name(r->dims[c])
+                                       : vg_measure_name(r->measures[c - r->ndims]));
+    for (size_t i = 0; i < r->nrows; i++) {
+        for (size_t c = 0; c < r->ndims; c++) {
+            const char *k = r->keys[i * r->ndims + c];
+            size_t n = k ? strlen(k) : 9;
+            if (n > width[c])
+                width[c] = n;
+        }
+        for (size_t m = 0; m < r->nmeasures; m++) {
+            char num[32];
+            size_t n = (size_t)snprintf(num, sizeof(num), "%lld",
+                                        (long long)r->values[i * r->nmeasures + m]);
+            if (n > width[r->ndims + m])
+                width[r->ndims + m] = n;
+        }
+    }
+    for (size_t c = 0; c < ncols; c++) {
+        const char *name = c < r->ndims ? vg_dim_name(r->dims[c])
+                                        : vg_measure_name(r->measures[c - r->ndims]);
+        printf(c < r->ndims ? "%s%-*s" : "%s%*s", c ? "  " : "", (int)width[c], name);
+    }
+    putchar('\n');
+    for (size_t i = 0; i < r->nrows; i++) {
+        for (size_t c = 0; c < r->ndims; c++) {
+            const char *k = r->keys[i * r->ndims + c];
+            printf("%s%-*s", c ? "  " : "", (int)width[c], k ? k : "(unknown)");
+        }
+        for (size_t m = 0; m < r->nmeasures; m++)
+            printf("%s%*lld", r->ndims + m ? "  " : "", (int)width[r->ndims + m],
+                   (long long)r->values[i * r->nmeasures + m]);
+        putchar('\n');
+    }
+}
+
+static void print_csv(const struct vg_stats_result *r)
+{
+    for (size_t c = 0; c < r->ndims; c++)
+        printf("%s%s", c ? "," : "", vg_dim_name(r->dims[c]));
+    for (size_t m = 0; m < r->nmeasures; m++)
+        printf("%s%s", r->ndims + m ? "," : "", vg_measure_name(r->measures[m]));
+    putchar('\n');
+    for (size_t i = 0; i < r->nrows; i++) {
+        for (size_t c = 0; c < r->ndims; c++) {
+            if (c)
+                putchar(',');
+            cli_csv_field(stdout, r->keys[i * r->ndims + c]);
+        }
+        for (size_t m = 0; m < r->nmeasures; m++)
+            printf("%s%lld", r->ndims + m ? "," : "", (long long)r->values[i * r->nmeasures + m]);
+        putchar('\n');
+    }
+}
+
+static void print_json(const struct vg_stats_result *r)
+{
+    putchar('[');
+    for (size_t i = 0; i < r->nrows; i++) {
+        printf("%s{", i ? ",\n " : "");
+        for (size_t c = 0; c < r->ndims; c++) {
+            const char *k = r->keys[i * r->ndims + c];
+            printf("%s\"%s\":", c ? "," : "", vg_dim_name(r->dims[c]));
+            if (!k)
+                fputs("null", stdout);
+            else if (r->dims[c] == VG_DIM_YEAR || r->dims[c] == VG_DIM_MONTH)
+                fputs(k, stdout);
+            else
+                cli_json_string(stdout, k);
+        }
+        for (size_t m = 0; m < r->nmeasures; m++)
+            printf("%s\"%s\":%lld", r->ndims + m ? "," : "", vg_measure_name(r->measures[m]),
+                   (long long)r->values[i * r->nmeasures + m]);
+        putchar('}');
+    }
+    puts("]");
+}
+
+int cmd_stats(struct cli *cli, int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"by", required_argument, NULL, 'b'},     {"measure", required_argument, NULL, 'm'},
+        {"where", required_argument, NULL, 'w'},  {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},     {"format", required_argument, NULL, 'o'},
+        {"db", required_argument, NULL, 'D'},     {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    struct vg_stats_query q;
+    struct vg_error err;
+    enum format fmt = FMT_TABLE;
+    int c;
+
+    vg_stats_query_init(&q);
+    vg_error_clear(&err);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case 'b':
+            rc = vg_stats_set_dims(&q, optarg, &err);
+            break;
+        case 'm':
+            rc = vg_stats_set_measures(&q, optarg, &err);
+            break;
+        case 'w':
+            rc = vg_stats_add_where(&q, optarg, &err);
+            break;
+        case 'F':
+            rc = vg_stats_parse_date(optarg, 0, &q.from, &err);
+            break;
+        case 'T':
+            rc = vg_stats_parse_date(optarg, 1, &q.to, &err);
+            break;
+        case 'o':
+            if (strcmp(optarg, "table") == 0)
+                fmt = FMT_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else
+                return cli_usage_error("stats", "unknown format '%s' (table, csv or json)",
+                                       optarg);
+            break;
+        case 'D':
+            cli->db_path = optarg;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_usage_error("stats", "unknown option or missing value: '%s'",
+                                   argv[optind - 1]);
+        }
+        if (rc)
+            return cli_usage_error("stats", "%s", err.message);
+    }
+    if (optind < argc)
+        return cli_usage_error("stats", "unexpected argument '%s'", argv[optind]);
+    if (q.from && q.to && q.from > q.to)
+        return cli_usage_error("stats", "--from is after --to");
+
+    struct vg_store *store = NULL;
+    struct vg_stats_result *r = NULL;
+    if (cli_open_store(cli, VG_STORE_READONLY, &store))
+        return CLI_ERROR;
+    int status = CLI_OK;
+    if (vg_stats_run(store, &q, &r, &err)) {
+        cli_error(&err);
+        status = CLI_ERROR;
+    } else if (fmt == FMT_CSV) {
+        print_csv(r);
+    } else if (fmt == FMT_JSON) {
+        print_json(r);
+    } else {
+        print_table(r);
+    }
+    vg_stats_result_destroy(r);
+    vg_store_close(store);
+    return status;
+}

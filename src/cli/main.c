@@ -1,0 +1,84 @@
+/* main.c - the `vigil` program: global options, then one sub-command per cmd_<name>.c.
+ *
+ * The CLI calls only the public API in include/vigil/. Exit statuses are the same for every
+ * command (cli.h): 0 done, 1 failed, 2 wrong usage, 3 done with some input rejected. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*run)(struct cli *, int, char **);
+    const char *summary;
+} commands[] = {
+    {"ingest", cmd_ingest, "take incident files (GTD layout, JSON lines) into the database"},
+    {"stats", cmd_stats, "count incidents, killed and wounded, grouped by dimensions"},
+};
+
+static void usage(FILE *f)
+{
+    fputs("Usage: vigil [--db PATH] COMMAND [OPTIONS] [ARGS]\n"
+          "\n"
+          "Vigil collects incident records and intelligence, analyses them and shares them\n"
+          "under access rules.\n"
+          "\n"
+          "Commands:\n",
+          f);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\n"
+          "Global options:\n"
+          "  --db PATH    database file (default: $VIGIL_DB, else ./vigil.db)\n"
+          "  --help       show this help; 'vigil COMMAND --help' shows a command's\n"
+          "  --version    print the version\n"
+          "\n"
+          "Exit status: 0 done, 1 error, 2 usage error, 3 done with some input rejected.\n",
+          f);
+}
+
+int main(int argc, char **argv)
+{
+    struct cli cli = {0};
+    const char *env = getenv("VIGIL_DB");
+    cli.db_path = env && *env ? env : "vigil.db";
+
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("vigil %s\n", VIGIL_VERSION);
+            return CLI_OK;
+        } else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) {
+            cli.db_path = argv[++i];
+        } else if (strncmp(argv[i], "--db=", 5) == 0) {
+            cli.db_path = argv[i] + 5;
+        } else {
+            fprintf(stderr, "vigil: unknown option '%s'\n", argv[i]);
+            usage(stderr);
+            return CLI_USAGE;
+        }
+    }
+    if (i == argc) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[i], "help") == 0) {
+        if (i + 1 < argc) {
+            char *args[] = {argv[i + 1], "--help", NULL};
+            for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+                if (strcmp(commands[c].name, argv[i + 1]) == 0)
+                    return commands[c].run(&cli, 2, args);
+        }
+        usage(stdout);
+        return CLI_OK;
+    }
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+        if (strcmp(commands[c].name, argv[i]) == 0)
+            return commands[c].run(&cli, argc - i, argv + i);
+    fprintf(stderr, "vigil: unknown command '%s'\n", argv[i]);
+    usage(stderr);
+    return CLI_USAGE;
+}

@@ -1,0 +1,183 @@
+/* store.c - opening the SQLite database and migrating its schema.
+ *
+ * The schema lives here as an ordered list of migrations; PRAGMA user_version records how many
+ * have been applied. Opening a database applies the missing ones, each in its own transaction, so
+ * a database is always at a version this code knows. A database newer than this build is refused
+ * rather than guessed at.
+ *
+ * Connection settings: WAL journal (readers do not block the writer, and a killed writer leaves
+ * the last committed state), synchronous=NORMAL (safe against a killed process; a power loss may
+ * lose the last transactions but never corrupts), foreign keys on, a busy time-out so a second
+ * process waits instead of failing at once.
+ *
+ * Ownership: struct vg_store owns its sqlite3 connection. Thread-safety: one thread at a time. */
+#include "vigil/store.h"
+#include "vigil/mem.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+struct vg_store {
+    sqlite3 *db;
+};
+
+/* Migration N (1-based) is migrations[N-1]. Append only: never edit a migration that shipped. */
+static const char *const migrations[] = {
+    /* 1: incidents */
+    "CREATE TABLE incidents ("
+    "  id INTEGER PRIMARY KEY,"
+    "  year INTEGER NOT NULL,"
+    "  month INTEGER CHECK (month BETWEEN 1 AND 12),"
+    "  day INTEGER CHECK (day BETWEEN 1 AND 31),"
+    "  region TEXT, country TEXT, attack TEXT, target TEXT, weapon TEXT, group_name TEXT,"
+    "  killed INTEGER CHECK (killed >= 0), wounded INTEGER CHECK (wounded >= 0),"
+    "  success INTEGER, suicide INTEGER,"
+    "  latitude REAL CHECK (latitude BETWEEN -90 AND 90),"
+    "  longitude REAL CHECK (longitude BETWEEN -180 AND 180),"
+    "  specificity INTEGER,"
+    "  country_code INTEGER, region_code INTEGER,"
+    "  attack_code INTEGER, target_code INTEGER, weapon_code INTEGER,"
+    "  provstate TEXT, city TEXT,"
+    "  source TEXT NOT NULL, source_id TEXT NOT NULL,"
+    "  row_hash INTEGER NOT NULL,"
+    "  summary TEXT,"
+    "  extra TEXT NOT NULL DEFAULT '{}',"
+    "  UNIQUE (source, source_id)"
+    ");"
+    "CREATE INDEX incidents_date ON incidents (year, month, day);"
+    "CREATE INDEX incidents_country ON incidents (country);"
+    "CREATE INDEX incidents_group ON incidents (group_name);",
+};
+
+#define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int vg_store_latest_version(void)
+{
+    return NMIGRATIONS;
+}
+
+static int db_error(struct vg_store *s, struct vg_error *err, const char *what)
+{
+    return vg_error_set(err, VG_EDB, "%s: %s", what, s && s->db ? sqlite3_errmsg(s->db) : "?");
+}
+
+int vg_store_exec(struct vg_store *s, const char *sql, struct vg_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        vg_error_set(err, VG_EDB, "%s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return VG_EDB;
+    }
+    return 0;
+}
+
+int vg_store_begin(struct vg_store *s, struct vg_error *err)
+{
+    return vg_store_exec(s, "BEGIN IMMEDIATE", err);
+}
+
+int vg_store_commit(struct vg_store *s, struct vg_error *err)
+{
+    return vg_store_exec(s, "COMMIT", err);
+}
+
+void vg_store_rollback(struct vg_store *s)
+{
+    if (s && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int vg_store_version(struct vg_store *s, int *version)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return VG_EDB;
+    int rc = VG_EDB;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *version = sqlite3_column_int(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int migrate(struct vg_store *s, struct vg_error *err)
+{
+    int version;
+    if (vg_store_version(s, &version))
+        return db_error(s, err, "cannot read the schema version");
+    if (version > NMIGRATIONS)
+        return vg_error_set(err, VG_EDB,
+                            "the database is at schema version %d, newer than this build (%d)",
+                            version, NMIGRATIONS);
+    for (int v = version; v < NMIGRATIONS; v++) {
+        char pragma[64];
+        int rc = vg_store_begin(s, err);
+        if (rc)
+            return rc;
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v + 1);
+        if ((rc = vg_store_exec(s, migrations[v], err)) || (rc = vg_store_exec(s, pragma, err)) ||
+            (rc = vg_store_commit(s, err))) {
+            vg_store_rollback(s);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_error *err)
+{
+    struct vg_store *s = vg_calloc(1, sizeof(*s));
+    if (!s)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    int oflags = (flags & VG_STORE_READONLY) ? SQLITE_OPEN_READONLY
+                                             : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc;
+    if (sqlite3_open_v2(path, &s->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        rc = vg_error_set(err, VG_EDB, "cannot open database %s: %s", path,
+                          s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 10000);
+    sqlite3_extended_result_codes(s->db, 1);
+    if (!(flags & VG_STORE_READONLY)) {
+        if ((rc = vg_store_exec(s, "PRAGMA journal_mode=WAL", err)))
+            goto fail;
+    }
+    if ((rc = vg_store_exec(s,
+                            "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                            "PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY",
+                            err)))
+        goto fail;
+    if (flags & VG_STORE_READONLY) {
+        int version;
+        if (vg_store_version(s, &version) || version != NMIGRATIONS) {
+            rc = vg_error_set(err, VG_EDB,
+                              "database %s is not a Vigil database at schema version %d", path,
+                              NMIGRATIONS);
+            goto fail;
+        }
+    } else if ((rc = migrate(s, err))) {
+        goto fail;
+    }
+    *out = s;
+    return 0;
+fail:
+    vg_store_close(s);
+    return rc;
+}
+
+void vg_store_close(struct vg_store *s)
+{
+    if (!s)
+        return;
+    sqlite3_close_v2(s->db);
+    vg_free(s);
+}
+
+struct sqlite3 *vg_store_db(struct vg_store *s)
+{
+    return s->db;
+}
