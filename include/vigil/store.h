@@ -34,4 +34,13 @@ int vg_store_commit(struct vg_store *s, struct vg_error *err);
 /* Rolls back the open transaction, if any. Never fails. */
 void vg_store_rollback(struct vg_store *s);
 
+/* Bulk mode, for writing much data at once: the database leaves WAL for a rollback journal, in
+ * which pages added at the end of the file are written once instead of twice, and crash safety is
+ * kept (a killed writer's last transaction is rolled back by the next opener). It needs the
+ * database to itself: when another connection has it open, vg_store_bulk_begin returns VG_EDB
+ * and nothing changes, and the caller simply goes on in WAL mode. vg_store_bulk_end returns to
+ * WAL. */
+int vg_store_bulk_begin(struct vg_store *s);
+void vg_store_bulk_end(struct vg_store *s);
+
 #endif

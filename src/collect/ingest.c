@@ -5,10 +5,11 @@
  * text to UTF-8, convert it, and upsert it. Rows that fail any step go to the caller's on_reject
  * with their line and the column at fault; the rest are stored.
  *
- * Transactions: rows are written in batches of batch_rows, one transaction each. A process killed
- * in the middle loses at most the open batch (WAL keeps the database consistent); since every
- * write is an upsert keyed on (source, source_id), running the same ingest again stores the rest
- * and leaves the committed rows as they are.
+ * Transactions: rows are written by a second thread (writer.c) in batches, one transaction each.
+ * A process killed in the middle loses at most the open batch (the journal keeps the database
+ * consistent); since every write is an upsert keyed on (source, source_id), running the same
+ * ingest again stores the rest and leaves the committed rows as they are. Large inputs are written
+ * in the store's bulk mode (vg_store_bulk_begin), which halves the bytes written.
  *
  * Counts: the store reports whether each upsert wrote anything; the split of writes into inserts
  * and updates comes from the table's row count before and after, which is exact because this is
@@ -28,6 +29,7 @@
 #include "vigil/text.h"
 
 #include "gtd.h"
+#include "writer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +39,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DEFAULT_BATCH 20000
+/* Inputs at least this large are written in the store's bulk mode. */
+#define BULK_BYTES (32u << 20)
 #define PROGRESS_STEP (4u << 20)
 #define JSONL_MAX_LINE (4u << 20)
 
@@ -47,11 +50,10 @@ struct ingest {
     const struct vg_ingest_opts *opts;
     struct vg_ingest_stats *stats; /* this file's counts */
     struct vg_error *err;
-    struct vg_incident_writer *writer;
+    struct vg__writer *writer;
     struct vg__gtd_row row;
     struct vg_buf conv; /* text converted to UTF-8 */
     enum vg_encoding enc;
-    long batch_rows, in_batch;
     int64_t changed; /* rows written (inserted or updated) */
     uint64_t total, next_progress;
 };
@@ -66,17 +68,6 @@ static int do_reject(struct ingest *in, long line, const char *column, const cha
     int rc = in->opts->on_reject(in->opts->ctx, &rej);
     if (rc)
         return vg_error_set(in->err, rc < 0 ? rc : VG_EINVAL, "stopped after a rejected row");
-    return 0;
-}
-
-static int commit_batch(struct ingest *in)
-{
-    int rc;
-    if (in->in_batch == 0)
-        return 0;
-    if ((rc = vg_store_commit(in->store, in->err)))
-        return rc;
-    in->in_batch = 0;
     return 0;
 }
 
@@ -141,19 +132,10 @@ static int take_row(struct ingest *in, const struct vg__gtd_map *map, char **f, 
         return do_reject(in, line, "", "the row's extra columns are too large", raw, raw_len);
     if (rc)
         return vg_error_set(in->err, rc, "%s", vg_strerror(rc));
-    if (in->in_batch == 0 && (rc = vg_store_begin(in->store, in->err)))
-        return rc;
-    int changed = 0;
-    if ((rc = vg_incident_put(in->writer, &in->row.inc, &changed, in->err))) {
-        /* A constraint the checks above missed rejects the row; anything else stops. */
-        if (rc == VG_EINVAL)
-            return do_reject(in, line, "", in->err->message, raw, raw_len);
-        return rc;
-    }
-    in->changed += changed;
-    if (++in->in_batch >= in->batch_rows)
-        return commit_batch(in);
-    return 0;
+    rc = vg__writer_add(in->writer, &in->row.inc, line, in->err);
+    if (rc == VG_ETOOBIG)
+        return do_reject(in, line, "", "the row is too large to store", raw, raw_len);
+    return rc;
 }
 
 static int ingest_csv(struct ingest *in, int fd)
@@ -428,19 +410,26 @@ static int is_jsonl(const char *name)
            (n > 7 && strcmp(name + n - 7, ".ndjson") == 0);
 }
 
+static int on_write_fail(void *ctx, long line, const char *reason)
+{
+    struct ingest *in = ctx;
+    return do_reject(in, line, "", reason, "", 0);
+}
+
 int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_ingest_opts *opts,
                  struct vg_ingest_stats *stats, struct vg_error *err)
 {
     static const struct vg_ingest_opts defaults;
     struct ingest in;
     struct vg_ingest_stats mine = {0};
-    struct vg_error local;
+    struct vg_error local, werr;
     int64_t before = 0, after = 0;
-    int rc;
+    int rc, bulk = 0;
 
     if (!err)
         err = &local;
     vg_error_clear(err);
+    vg_error_clear(&werr);
     memset(&in, 0, sizeof(in));
     in.store = s;
     in.name = name;
@@ -448,40 +437,45 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     in.stats = &mine;
     in.err = err;
     in.enc = in.opts->encoding;
-    in.batch_rows = in.opts->batch_rows > 0 ? in.opts->batch_rows : DEFAULT_BATCH;
     vg__gtd_row_init(&in.row);
     vg_buf_init(&in.conv, 2 * VG_CSV_MAX_RECORD_DEFAULT + VG_CSV_MAX_FIELDS_DEFAULT);
     struct stat sb;
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
         in.total = (uint64_t)sb.st_size;
 
-    if ((rc = vg_incident_count(s, &before, err)) ||
-        (rc = vg_incident_writer_create(s, &in.writer, err)))
+    if ((rc = vg_incident_count(s, &before, err)))
         goto done;
-    if (in.opts->format == VG_FORMAT_JSONL || (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
+    if (in.total >= BULK_BYTES)
+        bulk = vg_store_bulk_begin(s) == 0;
+    if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail, &in, &in.writer, err)))
+        goto done;
+    if (in.opts->format == VG_FORMAT_JSONL ||
+        (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
         rc = ingest_jsonl(&in, fd);
     else
         rc = ingest_csv(&in, fd);
     /* Keep what was read well, even when the input broke off. */
-    int crc = commit_batch(&in);
-    if (!rc)
-        rc = crc;
-    if (rc && crc)
-        vg_store_rollback(s);
+    int wrc = vg__writer_finish(in.writer, &in.changed, &werr);
+    in.writer = NULL;
+    if (wrc && !rc) {
+        *err = werr;
+        rc = wrc;
+    }
     if (in.opts->on_progress && in.total)
         in.opts->on_progress(in.opts->ctx, in.total, in.total);
     if (vg_incident_count(s, &after, rc ? NULL : err) == 0) {
         mine.inserted = after - before;
         mine.updated = in.changed - mine.inserted;
-        mine.unchanged = mine.rows - mine.rejected - in.changed;
+        mine.unchanged = rc ? 0 : mine.rows - mine.rejected - in.changed;
     }
 done:
+    if (bulk)
+        vg_store_bulk_end(s);
     stats->rows += mine.rows;
     stats->inserted += mine.inserted;
     stats->updated += mine.updated;
     stats->unchanged += mine.unchanged;
     stats->rejected += mine.rejected;
-    vg_incident_writer_destroy(in.writer);
     vg__gtd_row_cleanup(&in.row);
     vg_buf_cleanup(&in.conv);
     return rc;

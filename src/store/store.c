@@ -17,6 +17,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 struct vg_store {
     sqlite3 *db;
@@ -45,9 +46,7 @@ static const char *const migrations[] = {
     "  extra TEXT NOT NULL DEFAULT '{}',"
     "  UNIQUE (source, source_id)"
     ");"
-    "CREATE INDEX incidents_date ON incidents (year, month, day);"
-    "CREATE INDEX incidents_country ON incidents (country);"
-    "CREATE INDEX incidents_group ON incidents (group_name);",
+    "CREATE INDEX incidents_date ON incidents (year, month, day);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -87,6 +86,39 @@ void vg_store_rollback(struct vg_store *s)
 {
     if (s && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Sets the journal mode; returns 0 when the database is in that mode afterwards. */
+static int set_journal_mode(struct vg_store *s, const char *mode)
+{
+    char sql[64];
+    sqlite3_stmt *st = NULL;
+    int rc = VG_EDB;
+    snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *now = (const char *)sqlite3_column_text(st, 0);
+        if (now && strcasecmp(now, mode) == 0)
+            rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int vg_store_bulk_begin(struct vg_store *s)
+{
+    /* Leaving WAL needs an exclusive lock: it fails at once (no busy wait) when others read. */
+    sqlite3_busy_timeout(s->db, 0);
+    int rc = set_journal_mode(s, "DELETE");
+    sqlite3_busy_timeout(s->db, 10000);
+    if (rc)
+        set_journal_mode(s, "WAL");
+    return rc;
+}
+
+void vg_store_bulk_end(struct vg_store *s)
+{
+    set_journal_mode(s, "WAL");
 }
 
 int vg_store_version(struct vg_store *s, int *version)
@@ -142,9 +174,10 @@ int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_
     }
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_extended_result_codes(s->db, 1);
-    if (!(flags & VG_STORE_READONLY)) {
-        if ((rc = vg_store_exec(s, "PRAGMA journal_mode=WAL", err)))
-            goto fail;
+    if (!(flags & VG_STORE_READONLY) && set_journal_mode(s, "WAL")) {
+        rc = vg_error_set(err, VG_EDB, "cannot put database %s in WAL mode: %s", path,
+                          sqlite3_errmsg(s->db));
+        goto fail;
     }
     if ((rc = vg_store_exec(s,
                             "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"

@@ -1,0 +1,375 @@
+/* writer.c - storing incidents in batches on a second thread.
+ *
+ * Parsing a file and writing SQLite pages are each about half of an ingest, so they run on two
+ * threads: the caller parses and converts rows and copies each into a batch; a full batch goes to
+ * the writer thread, which sorts it by (source, source_id) and upserts it in one transaction
+ * while the caller fills the other batch. Sorting clusters the index updates (GTD event ids begin
+ * with the date, so the date index gains too) and gives rows of a batch neighbouring ids.
+ *
+ * Data structure: two batches (double buffering). A batch is an arena of fixed size holding the
+ * strings of its rows, and an array of rows pointing into it. Batches move between the two
+ * threads through one mutex and condition variable: `free` batches for the caller, one `full`
+ * slot for the writer. Memory is bounded: two arenas, whatever the size of the input.
+ *
+ * Invariants: a batch is owned by exactly one thread at a time; the store is used only by the
+ * writer thread between start and finish. An error in the writer thread stops it; the caller
+ * sees the error at its next add or at finish, and the batches committed before stay.
+ *
+ * Failures of single rows (a constraint broken; the converter's checks make this rare) are
+ * recorded in the batch and reported through the fail callback in the caller's thread when the
+ * batch comes back, so the callback never runs concurrently with the caller. */
+#include "writer.h"
+#include "vigil/mem.h"
+#include "vigil/store.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ARENA_SIZE (24u << 20)
+#define MAX_ROWS 65536
+
+struct row {
+    uint64_t key[2]; /* first bytes of source and source_id, big-endian: most comparisons end here */
+    struct vg_incident inc;
+    long line;
+};
+
+struct fail {
+    long line;
+    char reason[VG_ERROR_MSG_MAX];
+};
+
+struct batch {
+    char *arena;
+    size_t used;
+    struct row *rows;
+    struct row **order; /* rows sorted for writing */
+    size_t n;
+    struct fail *fails;
+    size_t nfails, fails_cap;
+};
+
+struct vg__writer {
+    struct vg_store *store;
+    size_t max_rows; /* rows per batch */
+    vg__writer_fail_fn on_fail;
+    void *ctx;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct batch batches[2];
+    struct batch *filling;  /* the caller's batch */
+    struct batch *full;     /* waiting for the writer thread */
+    struct batch *free[2];  /* batches the writer is done with */
+    int nfree;
+    int closing;            /* no more batches will come */
+    int failed;             /* the writer thread stopped on an error */
+    struct vg_error error;  /* its error */
+    int64_t changed;
+};
+
+static void batch_cleanup(struct batch *b)
+{
+    vg_free(b->arena);
+    vg_free(b->rows);
+    vg_free(b->order);
+    vg_free(b->fails);
+}
+
+static int batch_init(struct batch *b)
+{
+    memset(b, 0, sizeof(*b));
+    b->arena = vg_malloc(ARENA_SIZE);
+    b->rows = vg_malloc(MAX_ROWS * sizeof(*b->rows));
+    b->order = vg_malloc(MAX_ROWS * sizeof(*b->order));
+    if (!b->arena || !b->rows || !b->order) {
+        batch_cleanup(b);
+        memset(b, 0, sizeof(*b));
+        return VG_ENOMEM;
+    }
+    return 0;
+}
+
+/* The first eight bytes of s (zero-padded) as a big-endian number, so that comparing numbers
+ * orders like strcmp on those bytes. */
+static uint64_t prefix_key(const char *s)
+{
+    uint64_t k = 0;
+    int i = 0;
+    for (; i < 8 && s[i]; i++)
+        k = (k << 8) | (unsigned char)s[i];
+    return k << (8 * (8 - i));
+}
+
+static int cmp_rows(const void *pa, const void *pb)
+{
+    const struct row *a = *(const struct row *const *)pa, *b = *(const struct row *const *)pb;
+    for (int i = 0; i < 2; i++)
+        if (a->key[i] != b->key[i])
+            return a->key[i] < b->key[i] ? -1 : 1;
+    int c = strcmp(a->inc.source, b->inc.source);
+    if (!c)
+        c = strcmp(a->inc.source_id, b->inc.source_id);
+    if (!c) /* the same record twice: keep the file's order, so the later row wins */
+        c = (a->line > b->line) - (a->line < b->line);
+    return c;
+}
+
+static void add_fail(struct batch *b, long line, const char *reason)
+{
+    if (b->nfails == b->fails_cap) {
+        size_t cap = b->fails_cap ? b->fails_cap * 2 : 16;
+        struct fail *f = vg_realloc(b->fails, cap * sizeof(*f));
+        if (!f)
+            return; /* the row is still counted as not stored; only its report is lost */
+        b->fails = f;
+        b->fails_cap = cap;
+    }
+    b->fails[b->nfails].line = line;
+    snprintf(b->fails[b->nfails].reason, sizeof(b->fails[0].reason), "%s", reason);
+    b->nfails++;
+}
+
+/* Writes one batch in one transaction. Runs on the writer thread. */
+static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, struct batch *b,
+                       struct vg_error *err)
+{
+    int rc;
+    if ((rc = vg_store_begin(w->store, err)))
+        return rc;
+    int64_t changed = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        int c = 0;
+        rc = vg_incident_put(iw, &b->order[i]->inc, &c, err);
+        if (rc == VG_EINVAL) {
+            add_fail(b, b->order[i]->line, err->message);
+            vg_error_clear(err);
+            continue;
+        }
+        if (rc) {
+            vg_store_rollback(w->store);
+            return rc;
+        }
+        changed += c;
+    }
+    if ((rc = vg_store_commit(w->store, err))) {
+        vg_store_rollback(w->store);
+        return rc;
+    }
+    w->changed += changed;
+    return 0;
+}
+
+static void *writer_main(void *arg)
+{
+    struct vg__writer *w = arg;
+    struct vg_incident_writer *iw = NULL;
+    struct vg_error err;
+    vg_error_clear(&err);
+    int rc = vg_incident_writer_create(w->store, &iw, &err);
+    for (;;) {
+        pthread_mutex_lock(&w->mu);
+        if (rc) {
+            w->failed = 1;
+            w->error = err;
+            pthread_cond_broadcast(&w->cv);
+            pthread_mutex_unlock(&w->mu);
+            break;
+        }
+        while (!w->full && !w->closing)
+            pthread_cond_wait(&w->cv, &w->mu);
+        struct batch *b = w->full;
+        w->full = NULL;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        if (!b)
+            break; /* closing, nothing left */
+        rc = write_batch(w, iw, b, &err);
+        pthread_mutex_lock(&w->mu);
+        w->free[w->nfree++] = b;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+    }
+    vg_incident_writer_destroy(iw);
+    return NULL;
+}
+
+int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail, void *ctx,
+                     struct vg__writer **out, struct vg_error *err)
+{
+    struct vg__writer *w = vg_calloc(1, sizeof(*w));
+    if (!w)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    w->store = s;
+    w->max_rows = batch_rows > 0 && batch_rows < MAX_ROWS ? (size_t)batch_rows : MAX_ROWS;
+    w->on_fail = on_fail;
+    w->ctx = ctx;
+    if (batch_init(&w->batches[0]) || batch_init(&w->batches[1])) {
+        batch_cleanup(&w->batches[0]);
+        batch_cleanup(&w->batches[1]);
+        vg_free(w);
+        return vg_error_set(err, VG_ENOMEM, "out of memory for the write batches");
+    }
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->filling = &w->batches[0];
+    w->free[0] = &w->batches[1];
+    w->nfree = 1;
+    if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
+        pthread_mutex_destroy(&w->mu);
+        pthread_cond_destroy(&w->cv);
+        batch_cleanup(&w->batches[0]);
+        batch_cleanup(&w->batches[1]);
+        vg_free(w);
+        return vg_error_set(err, VG_ENOMEM, "cannot start the writer thread");
+    }
+    w->started = 1;
+    *out = w;
+    return 0;
+}
+
+/* Reports the rows a returned batch could not store, and empties it. Caller's thread. */
+static int reclaim(struct vg__writer *w, struct batch *b)
+{
+    int rc = 0;
+    for (size_t i = 0; i < b->nfails && !rc; i++)
+        if (w->on_fail)
+            rc = w->on_fail(w->ctx, b->fails[i].line, b->fails[i].reason);
+    b->nfails = 0;
+    b->n = 0;
+    b->used = 0;
+    return rc;
+}
+
+/* Puts a batch in the order it will be written. The caller's thread does this, as the writer
+ * thread has the more work. */
+static void sort_batch(struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        b->order[i] = &b->rows[i];
+    qsort(b->order, b->n, sizeof(*b->order), cmp_rows);
+}
+
+/* Hands the filling batch over and takes a free one. */
+static int hand_over(struct vg__writer *w, struct vg_error *err)
+{
+    struct batch *next;
+    sort_batch(w->filling);
+    pthread_mutex_lock(&w->mu);
+    while ((w->full || w->nfree == 0) && !w->failed)
+        pthread_cond_wait(&w->cv, &w->mu);
+    if (w->failed) {
+        if (err)
+            *err = w->error;
+        pthread_mutex_unlock(&w->mu);
+        return w->error.code ? w->error.code : VG_EDB;
+    }
+    w->full = w->filling;
+    next = w->free[--w->nfree];
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    w->filling = next;
+    return reclaim(w, next);
+}
+
+static char *copy_str(struct batch *b, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    if (n > ARENA_SIZE - b->used)
+        return NULL;
+    char *d = b->arena + b->used;
+    memcpy(d, s, n);
+    b->used += n;
+    return d;
+}
+
+static size_t row_bytes(const struct vg_incident *inc)
+{
+    const char *strs[] = {inc->source, inc->source_id, inc->country,  inc->region,
+                          inc->provstate, inc->city,   inc->attack,   inc->target,
+                          inc->weapon,   inc->group,   inc->summary};
+    size_t n = inc->extra ? inc->extra_len + 1 : 0;
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        n += strs[i] ? strlen(strs[i]) + 1 : 0;
+    return n;
+}
+
+int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long line,
+                   struct vg_error *err)
+{
+    size_t need = row_bytes(inc);
+    if (need > ARENA_SIZE)
+        return VG_ETOOBIG;
+    struct batch *b = w->filling;
+    if (b->n == w->max_rows || need > ARENA_SIZE - b->used) {
+        int rc = hand_over(w, err);
+        if (rc)
+            return rc;
+        b = w->filling;
+    }
+    struct row *r = &b->rows[b->n++];
+    r->inc = *inc;
+    r->line = line;
+    r->key[0] = prefix_key(inc->source);
+    r->key[1] = prefix_key(inc->source_id);
+    r->inc.source = copy_str(b, inc->source);
+    r->inc.source_id = copy_str(b, inc->source_id);
+    r->inc.country = copy_str(b, inc->country);
+    r->inc.region = copy_str(b, inc->region);
+    r->inc.provstate = copy_str(b, inc->provstate);
+    r->inc.city = copy_str(b, inc->city);
+    r->inc.attack = copy_str(b, inc->attack);
+    r->inc.target = copy_str(b, inc->target);
+    r->inc.weapon = copy_str(b, inc->weapon);
+    r->inc.group = copy_str(b, inc->group);
+    r->inc.summary = copy_str(b, inc->summary);
+    if (inc->extra) {
+        char *d = b->arena + b->used;
+        memcpy(d, inc->extra, inc->extra_len);
+        d[inc->extra_len] = '\0';
+        b->used += inc->extra_len + 1;
+        r->inc.extra = d;
+    }
+    return 0;
+}
+
+int vg__writer_finish(struct vg__writer *w, int64_t *changed, struct vg_error *err)
+{
+    int rc = 0;
+    if (!w)
+        return 0;
+    pthread_mutex_lock(&w->mu);
+    while (w->full && !w->failed)
+        pthread_cond_wait(&w->cv, &w->mu);
+    if (!w->failed && w->filling->n > 0) {
+        sort_batch(w->filling);
+        w->full = w->filling;
+        w->filling = NULL;
+    }
+    w->closing = 1;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    pthread_join(w->thread, NULL);
+    if (w->failed) {
+        if (err)
+            *err = w->error;
+        rc = w->error.code ? w->error.code : VG_EDB;
+    }
+    for (int i = 0; i < 2; i++) {
+        int frc = reclaim(w, &w->batches[i]);
+        if (!rc)
+            rc = frc;
+    }
+    *changed = w->changed;
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    batch_cleanup(&w->batches[0]);
+    batch_cleanup(&w->batches[1]);
+    vg_free(w);
+    return rc;
+}
