@@ -46,13 +46,23 @@ int vg_incident_writer_create(struct vg_store *s, struct vg_incident_writer **ou
                               struct vg_error *err);
 void vg_incident_writer_destroy(struct vg_incident_writer *w);
 
+/* What vg_incident_put did. */
+enum vg_put_outcome { VG_PUT_UNCHANGED = 0, VG_PUT_INSERTED = 1, VG_PUT_UPDATED = 2 };
+
 /* Inserts inc, or updates the stored record with the same (source, source_id) when its hash
- * differs. *changed is 1 when a row was inserted or updated, 0 when the stored record was the
- * same. Returns VG_EINVAL when the record breaks a constraint of the table (the row is not
+ * differs. *outcome (an enum vg_put_outcome) says which, or that the stored record was the same. Returns VG_EINVAL when the record breaks a constraint of the table (the row is not
  * stored, the transaction goes on), VG_EDB on other database errors. Call inside a transaction for
  * speed. */
-int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *changed,
+int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *outcome,
                     struct vg_error *err);
+
+/* Records in the store that incidents changed: version counts every change, rewrites the changes
+ * that updated or removed stored rows (rather than only adding new ones). Derived data compares
+ * these counters with the ones it was built from. Call inside the writing transaction. */
+int vg_incident_mark_changed(struct vg_store *s, int rewrote, struct vg_error *err);
+/* Reads both counters. */
+int vg_incident_version(struct vg_store *s, int64_t *version, int64_t *rewrites,
+                        struct vg_error *err);
 
 /* Number of incidents stored. */
 int vg_incident_count(struct vg_store *s, int64_t *count, struct vg_error *err);

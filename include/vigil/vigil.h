@@ -5,6 +5,7 @@
 #define VIGIL_VERSION "0.1.0"
 
 #include "vigil/csv.h"
+#include "vigil/cube.h"
 #include "vigil/error.h"
 #include "vigil/hash.h"
 #include "vigil/incident.h"

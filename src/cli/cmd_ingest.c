@@ -222,6 +222,15 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
             failed = 1;
         }
     }
+    if (st.inserted + st.updated > 0) {
+        /* Bring the analytic cube up to date now, so the next query does not wait for it. */
+        struct vg_error err;
+        vg_error_clear(&err);
+        if (vg_cube_refresh(store, &err)) {
+            cli_error(&err);
+            failed = 1;
+        }
+    }
     if (ctx.rejects) {
         int bad = fclose(ctx.rejects) != 0;
         ctx.rejects = NULL;

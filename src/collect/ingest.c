@@ -11,9 +11,8 @@
  * ingest again stores the rest and leaves the committed rows as they are. Large inputs are written
  * in the store's bulk mode (vg_store_bulk_begin), which halves the bytes written.
  *
- * Counts: the store reports whether each upsert wrote anything; the split of writes into inserts
- * and updates comes from the table's row count before and after, which is exact because this is
- * the only writer (BEGIN IMMEDIATE).
+ * Counts: the store tells for each upsert whether it inserted, updated or left the row as it was;
+ * rows read and rejected are counted here.
  *
  * Encoding: with VG_ENCODING_AUTO the first row holding a byte above 0x7F decides: UTF-8 when its
  * text is well-formed UTF-8, else ISO-8859-1 for the whole file. In UTF-8 a row with malformed
@@ -54,7 +53,6 @@ struct ingest {
     struct vg__gtd_row row;
     struct vg_buf conv; /* text converted to UTF-8 */
     enum vg_encoding enc;
-    int64_t changed; /* rows written (inserted or updated) */
     uint64_t total, next_progress;
 };
 
@@ -423,7 +421,6 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     struct ingest in;
     struct vg_ingest_stats mine = {0};
     struct vg_error local, werr;
-    int64_t before = 0, after = 0;
     int rc, bulk = 0;
 
     if (!err)
@@ -443,8 +440,6 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
         in.total = (uint64_t)sb.st_size;
 
-    if ((rc = vg_incident_count(s, &before, err)))
-        goto done;
     if (in.total >= BULK_BYTES)
         bulk = vg_store_bulk_begin(s) == 0;
     if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail, &in, &in.writer, err)))
@@ -455,7 +450,7 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     else
         rc = ingest_csv(&in, fd);
     /* Keep what was read well, even when the input broke off. */
-    int wrc = vg__writer_finish(in.writer, &in.changed, &werr);
+    int wrc = vg__writer_finish(in.writer, &mine.inserted, &mine.updated, &werr);
     in.writer = NULL;
     if (wrc && !rc) {
         *err = werr;
@@ -463,11 +458,8 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     }
     if (in.opts->on_progress && in.total)
         in.opts->on_progress(in.opts->ctx, in.total, in.total);
-    if (vg_incident_count(s, &after, rc ? NULL : err) == 0) {
-        mine.inserted = after - before;
-        mine.updated = in.changed - mine.inserted;
-        mine.unchanged = rc ? 0 : mine.rows - mine.rejected - in.changed;
-    }
+    if (!rc)
+        mine.unchanged = mine.rows - mine.rejected - mine.inserted - mine.updated;
 done:
     if (bulk)
         vg_store_bulk_end(s);

@@ -68,7 +68,7 @@ struct vg__writer {
     int closing;            /* no more batches will come */
     int failed;             /* the writer thread stopped on an error */
     struct vg_error error;  /* its error */
-    int64_t changed;
+    int64_t inserted, updated;
 };
 
 static void batch_cleanup(struct batch *b)
@@ -140,10 +140,10 @@ static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, stru
     int rc;
     if ((rc = vg_store_begin(w->store, err)))
         return rc;
-    int64_t changed = 0;
+    int64_t counts[3] = {0, 0, 0}; /* by enum vg_put_outcome */
     for (size_t i = 0; i < b->n; i++) {
-        int c = 0;
-        rc = vg_incident_put(iw, &b->order[i]->inc, &c, err);
+        int outcome = VG_PUT_UNCHANGED;
+        rc = vg_incident_put(iw, &b->order[i]->inc, &outcome, err);
         if (rc == VG_EINVAL) {
             add_fail(b, b->order[i]->line, err->message);
             vg_error_clear(err);
@@ -153,13 +153,19 @@ static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, stru
             vg_store_rollback(w->store);
             return rc;
         }
-        changed += c;
+        counts[outcome]++;
+    }
+    if ((counts[VG_PUT_INSERTED] || counts[VG_PUT_UPDATED]) &&
+        (rc = vg_incident_mark_changed(w->store, counts[VG_PUT_UPDATED] > 0, err))) {
+        vg_store_rollback(w->store);
+        return rc;
     }
     if ((rc = vg_store_commit(w->store, err))) {
         vg_store_rollback(w->store);
         return rc;
     }
-    w->changed += changed;
+    w->inserted += counts[VG_PUT_INSERTED];
+    w->updated += counts[VG_PUT_UPDATED];
     return 0;
 }
 
@@ -338,7 +344,8 @@ int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long lin
     return 0;
 }
 
-int vg__writer_finish(struct vg__writer *w, int64_t *changed, struct vg_error *err)
+int vg__writer_finish(struct vg__writer *w, int64_t *inserted, int64_t *updated,
+                      struct vg_error *err)
 {
     int rc = 0;
     if (!w)
@@ -365,7 +372,8 @@ int vg__writer_finish(struct vg__writer *w, int64_t *changed, struct vg_error *e
         if (!rc)
             rc = frc;
     }
-    *changed = w->changed;
+    *inserted = w->inserted;
+    *updated = w->updated;
     pthread_mutex_destroy(&w->mu);
     pthread_cond_destroy(&w->cv);
     batch_cleanup(&w->batches[0]);

@@ -23,8 +23,9 @@ int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_
 int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long line,
                    struct vg_error *err);
 
-/* Stores what is left, stops the thread and frees the writer. *changed is the number of rows
- * inserted or updated. Returns the first error of any batch. */
-int vg__writer_finish(struct vg__writer *w, int64_t *changed, struct vg_error *err);
+/* Stores what is left, stops the thread and frees the writer, telling how many rows were inserted
+ * and how many updated. Returns the first error of any batch. */
+int vg__writer_finish(struct vg__writer *w, int64_t *inserted, int64_t *updated,
+                      struct vg_error *err);
 
 #endif

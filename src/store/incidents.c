@@ -2,8 +2,9 @@
  *
  * A writer holds one prepared statement, an INSERT ... ON CONFLICT (source, source_id) DO UPDATE
  * whose UPDATE only fires when the stored row_hash differs from the new one. So storing a record
- * again is a single index probe and no write when nothing changed, and sqlite3_changes() tells
- * the caller whether anything was written.
+ * again is a single index probe and no write when nothing changed. sqlite3_changes() tells whether
+ * anything was written, and the last insert rowid (which an upsert's UPDATE leaves alone) whether
+ * it was an insert.
  *
  * Ownership: the writer owns its statement; the record's strings are borrowed for the duration
  * of the call (bound with SQLITE_STATIC: the statement is reset before vg_incident_put returns).
@@ -98,10 +99,12 @@ static void bind_real(sqlite3_stmt *st, int i, double v)
         sqlite3_bind_double(st, i, v);
 }
 
-int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *changed,
+int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *outcome,
                     struct vg_error *err)
 {
     sqlite3_stmt *st = w->upsert;
+    /* An upsert that updates leaves the last insert rowid alone; an insert always moves it. */
+    sqlite3_int64 last = sqlite3_last_insert_rowid(w->db);
     bind_int(st, 1, inc->year);
     bind_int(st, 2, inc->month);
     bind_int(st, 3, inc->day);
@@ -136,7 +139,10 @@ int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc,
     int rc = sqlite3_step(st);
     int result = 0;
     if (rc == SQLITE_DONE) {
-        *changed = sqlite3_changes(w->db) > 0;
+        if (sqlite3_changes(w->db) == 0)
+            *outcome = VG_PUT_UNCHANGED;
+        else
+            *outcome = sqlite3_last_insert_rowid(w->db) != last ? VG_PUT_INSERTED : VG_PUT_UPDATED;
     } else {
         /* A violated constraint is the record's fault (VG_EINVAL); anything else the store's. */
         int code = (rc & 0xff) == SQLITE_CONSTRAINT ? VG_EINVAL : VG_EDB;
@@ -162,4 +168,37 @@ int vg_incident_count(struct vg_store *s, int64_t *count, struct vg_error *err)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+int vg_incident_mark_changed(struct vg_store *s, int rewrote, struct vg_error *err)
+{
+    return vg_store_exec(s,
+                         rewrote ? "UPDATE meta SET value = value + 1 WHERE key IN "
+                                   "('incidents_version', 'incidents_rewrites')"
+                                 : "UPDATE meta SET value = value + 1 WHERE key = "
+                                   "'incidents_version'",
+                         err);
+}
+
+int vg_incident_version(struct vg_store *s, int64_t *version, int64_t *rewrites,
+                        struct vg_error *err)
+{
+    sqlite3 *db = vg_store_db(s);
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta WHERE key LIKE 'incidents_%'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return vg_error_set(err, VG_EDB, "cannot read the incidents version: %s",
+                            sqlite3_errmsg(db));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key && strcmp(key, "incidents_version") == 0)
+            *version = sqlite3_column_int64(st, 1), found |= 1;
+        else if (key && strcmp(key, "incidents_rewrites") == 0)
+            *rewrites = sqlite3_column_int64(st, 1), found |= 2;
+    }
+    sqlite3_finalize(st);
+    if (found != 3)
+        return vg_error_set(err, VG_EDB, "the incidents version is missing from the database");
+    return 0;
 }

@@ -47,6 +47,9 @@ static const char *const migrations[] = {
     "  UNIQUE (source, source_id)"
     ");"
     "CREATE INDEX incidents_date ON incidents (year, month, day);",
+    /* 2: counters that tell derived data (the analytic cube) whether it is still current */
+    "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO meta VALUES ('incidents_version', 0), ('incidents_rewrites', 0);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

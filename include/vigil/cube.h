@@ -1,0 +1,52 @@
+/* cube.h - the analytic cube: the incidents' analytic fields in columns, memory-mapped.
+ *
+ * The cube is a file beside the database (`<database>.cube`) holding, for every incident, its
+ * date, its dimensions as dictionary codes, its casualty counts and its coordinates, each field
+ * one array (struct of arrays). Analyses scan the arrays they need and nothing else. The cube
+ * records which state of the database it reflects; vg_cube_open brings it up to date first: rows
+ * added since are appended, and after updates it is rebuilt from SQLite. */
+#ifndef VIGIL_CUBE_H
+#define VIGIL_CUBE_H
+
+#include "vigil/error.h"
+#include "vigil/stats.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct vg_store;
+struct vg_cube;
+
+#define VG_CUBE_UNKNOWN UINT32_MAX /* dictionary code of an unknown value */
+
+/* Read-only views of the columns, valid while the cube is open. For row i: year[i] (always
+ * known), month[i] and day[i] (0 when unknown), code[d][i] for each text dimension d (country,
+ * region, attack, target, weapon, group, source; VG_CUBE_UNKNOWN when unknown, and any code not
+ * below vg_cube_dict_size must be taken as unknown too), killed[i] and
+ * wounded[i] (-1 when unknown), latitude[i] and longitude[i] (NAN when unknown), id[i] (the
+ * incident's row id in the database). */
+struct vg_cube_columns {
+    size_t n;
+    const int16_t *year;
+    const int8_t *month, *day;
+    const uint32_t *code[VG_DIM_COUNT]; /* NULL for year and month */
+    const int32_t *killed, *wounded;
+    const double *latitude, *longitude;
+    const int64_t *id;
+};
+
+/* Opens the cube of the store's database, refreshing it first when it is missing or stale. */
+int vg_cube_open(struct vg_store *s, struct vg_cube **out, struct vg_error *err);
+void vg_cube_close(struct vg_cube *c);
+
+/* Brings the cube file up to date without opening it for queries (ingest calls this). */
+int vg_cube_refresh(struct vg_store *s, struct vg_error *err);
+
+const struct vg_cube_columns *vg_cube_columns(const struct vg_cube *c);
+/* Number of distinct values of text dimension d, and the text of code. */
+uint32_t vg_cube_dict_size(const struct vg_cube *c, enum vg_dim d);
+const char *vg_cube_dict_value(const struct vg_cube *c, enum vg_dim d, uint32_t code);
+/* The code of text value s in dimension d; VG_ENOTFOUND when no incident has that value. */
+int vg_cube_dict_find(const struct vg_cube *c, enum vg_dim d, const char *s, uint32_t *code);
+
+#endif
