@@ -171,18 +171,30 @@ int vg_stats_add_where(struct vg_stats_query *q, const char *expr, struct vg_err
 
 int vg_stats_parse_date(const char *s, int end, int64_t *key, struct vg_error *err)
 {
-    int y = 0, m = 0, d = 0;
-    char tail;
-    int n = sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail);
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     size_t len = strlen(s);
-    int ok = (n == 1 && len == 4) || (n == 2 && len == 7) || (n == 3 && len == 10);
-    if (!ok || y < 1 || m < 0 || m > 12 || d < 0 || d > 31 || (n >= 2 && m == 0) ||
-        (n == 3 && d == 0))
-        return vg_error_set(err, VG_EINVAL, "'%s' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)",
-                            s);
-    if (n < 2)
+    int ok = len == 4 || (len == 7 && s[4] == '-') || (len == 10 && s[4] == '-' && s[7] == '-');
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (i == 4 || i == 7) ? 1 : (s[i] >= '0' && s[i] <= '9');
+    int y = 0, m = 0, d = 0;
+    if (ok) {
+        y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+        if (len >= 7)
+            m = (s[5] - '0') * 10 + (s[6] - '0');
+        if (len == 10)
+            d = (s[8] - '0') * 10 + (s[9] - '0');
+        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+        if (len >= 7 && (m < 1 || m > 12))
+            ok = 0;
+        else if (len == 10 && (d < 1 || d > (m == 2 && !leap ? 28 : mdays[m - 1])))
+            ok = 0;
+    }
+    if (!ok)
+        return vg_error_set(err, VG_EINVAL,
+                            "'%s' is not a date (YYYY, YYYY-MM or YYYY-MM-DD, a real day)", s);
+    if (len < 7)
         m = end ? 99 : 0;
-    if (n < 3)
+    if (len < 10)
         d = end ? 99 : 0;
     *key = (int64_t)y * 10000 + m * 100 + d;
     return 0;

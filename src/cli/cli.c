@@ -2,8 +2,12 @@
  * Everything here writes to the standard streams; the library itself never does. */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void cli_error(const struct vg_error *err)
 {
@@ -75,4 +79,92 @@ void cli_json_string(FILE *f, const char *s)
     if (vg_buf_json_string(&b, s, strlen(s)) == 0)
         fwrite(b.data, 1, b.len, f);
     vg_buf_cleanup(&b);
+}
+
+int cli_outfile_open(struct cli_outfile *o, const char *path)
+{
+    memset(o, 0, sizeof(*o));
+    size_t n = strlen(path);
+    o->path = malloc(n + 1);
+    o->tmp = malloc(n + 32);
+    if (!o->path || !o->tmp)
+        goto fail;
+    memcpy(o->path, path, n + 1);
+    /* The directory of the target, for the unnamed file. */
+    char *dir = malloc(n + 2);
+    if (!dir)
+        goto fail;
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        memcpy(dir, ".", 2);
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    free(dir);
+    if (fd >= 0) {
+        free(o->tmp);
+        o->tmp = NULL;
+    } else {
+        snprintf(o->tmp, n + 32, "%s.tmp%ld", path, (long)getpid());
+        fd = open(o->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+            goto fail;
+    }
+    if (!(o->f = fdopen(fd, "w"))) {
+        close(fd);
+        goto fail;
+    }
+    return 0;
+fail:
+    cli_outfile_abort(o);
+    return -1;
+}
+
+int cli_outfile_commit(struct cli_outfile *o)
+{
+    int rc = -1;
+    if (!o->f || fflush(o->f) != 0)
+        goto done;
+    if (!o->tmp) {
+        char proc[64], tmp[4200];
+        snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fileno(o->f));
+        snprintf(tmp, sizeof(tmp), "%s.tmp%ld", o->path, (long)getpid());
+        unlink(tmp);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) != 0)
+            goto done;
+        if (rename(tmp, o->path) != 0) {
+            unlink(tmp);
+            goto done;
+        }
+    } else if (rename(o->tmp, o->path) != 0) {
+        goto done;
+    } else {
+        free(o->tmp);
+        o->tmp = NULL;
+    }
+    rc = 0;
+done:;
+    int saved = errno;
+    if (o->f && fclose(o->f) != 0 && rc == 0) {
+        rc = -1;
+        saved = errno;
+    }
+    o->f = NULL;
+    cli_outfile_abort(o);
+    errno = saved;
+    return rc;
+}
+
+void cli_outfile_abort(struct cli_outfile *o)
+{
+    if (o->f)
+        fclose(o->f);
+    if (o->tmp)
+        unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof(*o));
 }

@@ -32,6 +32,21 @@ void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string. */
 void cli_json_string(FILE *f, const char *s);
 
+/* An output file that appears whole or not at all: written to an unnamed file (O_TMPFILE) in
+ * the target's directory and given its name at commit, so a killed process leaves nothing behind.
+ * Where the file system has no unnamed files, a temporary name is used instead. */
+struct cli_outfile {
+    FILE *f;
+    char *path;
+    char *tmp; /* the temporary name, when one is used */
+};
+
+int cli_outfile_open(struct cli_outfile *o, const char *path);
+/* Closes the file and puts it in place; returns 0 or -1 (errno set). */
+int cli_outfile_commit(struct cli_outfile *o);
+/* Closes and discards the file. */
+void cli_outfile_abort(struct cli_outfile *o);
+
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 

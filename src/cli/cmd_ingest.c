@@ -1,8 +1,8 @@
 /* cmd_ingest.c - `vigil ingest`: take incident files into the database.
  *
  * Rejected rows go to stderr (the first few) and, with --rejects FILE, all of them to FILE as
- * JSON lines {"file","line","column","reason","raw"}. FILE is written under a temporary name and
- * renamed when the ingest ends, so it is never seen half-written. A progress bar is drawn on
+ * JSON lines {"file","line","column","reason","raw"}. FILE appears when the ingest ends, whole
+ * (cli_outfile), never half-written. A progress bar is drawn on
  * stderr when it is a terminal. Ctrl-C commits the rows read so far and stops; running the same
  * command again completes the ingest. */
 #include "cli.h"
@@ -129,7 +129,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'f':
             if (strcmp(optarg, "gtd") == 0 || strcmp(optarg, "csv") == 0)
@@ -184,21 +184,15 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 
     struct vg_store *store = NULL;
     int status = CLI_ERROR;
-    char *tmp_path = NULL;
+    struct cli_outfile out = {0};
     if (cli_open_store(cli, 0, &store))
         return CLI_ERROR;
     if (rejects_path) {
-        size_t n = strlen(rejects_path) + 32;
-        tmp_path = malloc(n);
-        if (!tmp_path) {
-            cli_fail("out of memory");
-            goto done;
-        }
-        snprintf(tmp_path, n, "%s.tmp%ld", rejects_path, (long)getpid());
-        if (!(ctx.rejects = fopen(tmp_path, "w"))) {
+        if (cli_outfile_open(&out, rejects_path) != 0) {
             cli_fail("cannot write %s: %m", rejects_path);
             goto done;
         }
+        ctx.rejects = out.f;
     }
     ctx.bar = !quiet && isatty(STDERR_FILENO);
     opts.on_reject = on_reject;
@@ -232,9 +226,8 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         }
     }
     if (ctx.rejects) {
-        int bad = fclose(ctx.rejects) != 0;
         ctx.rejects = NULL;
-        if (bad || rename(tmp_path, rejects_path) != 0) {
+        if (cli_outfile_commit(&out) != 0) {
             cli_fail("cannot write %s: %m", rejects_path);
             failed = 1;
         }
@@ -259,11 +252,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         status = failed ? CLI_ERROR : st.rejected ? CLI_PARTIAL : CLI_OK;
     }
 done:
-    if (ctx.rejects) {
-        fclose(ctx.rejects);
-        unlink(tmp_path);
-    }
-    free(tmp_path);
+    cli_outfile_abort(&out);
     vg_store_close(store);
     return status;
 }

@@ -129,7 +129,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     vg_error_clear(&err);
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         int rc = 0;
         switch (c) {
         case 'b':

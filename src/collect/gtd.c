@@ -98,6 +98,7 @@ struct vg__gtd_map {
     size_t n;
     unsigned char *roles;
     char **names; /* column names as JSON-ready strings (duplicates made unique) */
+    uint64_t *name_hash; /* seeds of the extra columns' values in the content hash */
     int has[R_COUNT];
 };
 
@@ -109,6 +110,7 @@ void vg__gtd_map_destroy(struct vg__gtd_map *m)
         for (size_t i = 0; i < m->n; i++)
             vg_free(m->names[i]);
     vg_free(m->names);
+    vg_free(m->name_hash);
     vg_free(m->roles);
     vg_free(m);
 }
@@ -140,7 +142,8 @@ int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n,
     m->n = n;
     m->roles = vg_calloc(n, 1);
     m->names = vg_calloc(n, sizeof(char *));
-    if (!m->roles || !m->names)
+    m->name_hash = vg_calloc(n, sizeof(uint64_t));
+    if (!m->roles || !m->names || !m->name_hash)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         char name[128];
@@ -174,6 +177,7 @@ int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n,
         m->has[r] = 1;
         if (!(m->names[i] = vg_strdup(name)))
             goto nomem;
+        m->name_hash[i] = vg_hash64(name, strlen(name), R_COUNT);
     }
     if (!m->has[R_EVENTID] || !m->has[R_YEAR]) {
         int rc = vg_error_set(err, VG_EFORMAT,
@@ -347,7 +351,9 @@ int vg__gtd_convert(const struct vg__gtd_map *m, char **vals, size_t *lens, size
 {
     struct vg_incident *inc = &row->inc;
     int rc = 0;
-    uint64_t h = 0x5647; /* folds in every stored value, with its column */
+    /* The content hash is a sum of one hash per stored value, seeded by its field (or, for an
+     * extra column, by its name), so it does not depend on the order of the columns. */
+    uint64_t h = 0;
 
     vg_incident_clear(inc);
     row->bad_column = NULL;
@@ -365,13 +371,14 @@ int vg__gtd_convert(const struct vg__gtd_map *m, char **vals, size_t *lens, size
             if (is_unknown(v, len) || is_sentinel(v, len))
                 continue;
             put_extra(&row->extra, m->names[i], v, len, &rc);
+            h += vg_hash64(v, len, m->name_hash[i]);
             if (rc)
                 return rc;
             continue;
         }
         trim(&v, &len);
         if (r != R_EVENTID && r != R_SOURCE && !is_unknown(v, len))
-            h = vg_hash64(v, len, h ^ (uint64_t)r);
+            h += vg_hash64(v, len, (uint64_t)r);
         switch (r) {
         case R_EVENTID:
             if (is_unknown(v, len))
@@ -514,6 +521,6 @@ int vg__gtd_convert(const struct vg__gtd_map *m, char **vals, size_t *lens, size
         return rc;
     inc->extra = row->extra.data;
     inc->extra_len = row->extra.len;
-    inc->hash = vg_hash64(row->extra.data, row->extra.len, h);
+    inc->hash = vg_hash64(&h, sizeof(h), 0x5647);
     return 0;
 }
