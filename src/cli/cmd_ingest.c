@@ -105,6 +105,8 @@ static void help(void)
          "  --delimiter CHAR       field delimiter: ',' ';' 'tab' (default: detected)\n"
          "  --source NAME          source of rows without a source column (default GTD)\n"
          "  --rejects FILE         write every rejected row to FILE as JSON lines\n"
+         "  --batch-rows N         commit at least every N rows (default: about every\n"
+         "                         50,000 rows; smaller makes progress visible sooner)\n"
          "  --json                 print the summary as one JSON object\n"
          "  --quiet                print no summary and no progress\n"
          "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
@@ -121,6 +123,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         {"delimiter", required_argument, NULL, 'd'}, {"source", required_argument, NULL, 's'},
         {"rejects", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
         {"quiet", no_argument, NULL, 'q'},        {"db", required_argument, NULL, 'D'},
+        {"batch-rows", required_argument, NULL, 'b'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct vg_ingest_opts opts = {0};
     struct ingest_ctx ctx = {0};
@@ -160,6 +163,14 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         case 's':
             opts.source = optarg;
             break;
+        case 'b': {
+            char *end;
+            long v = strtol(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1000000)
+                return cli_usage_error("ingest", "--batch-rows wants a number from 1 to 1000000");
+            opts.batch_rows = v;
+            break;
+        }
         case 'r':
             rejects_path = optarg;
             break;
