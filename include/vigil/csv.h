@@ -28,10 +28,10 @@ struct vg_csv_record {
     size_t nfields;
     char **fields;
     size_t *lens;
-    long line;         /* physical line (1-based) the record starts on */
-    const char *raw;   /* the record as it stands in the input, without its line end */
+    long line;       /* physical line (1-based) the record starts on */
+    const char *raw; /* the record as it stands in the input, without its line end */
     size_t raw_len;
-    int error;         /* 0, or VG_EFORMAT / VG_ETOOBIG when the record could not be split */
+    int error;             /* 0, or VG_EFORMAT / VG_ETOOBIG when the record could not be split */
     const char *error_msg; /* what was wrong, when error != 0 (then nfields is 0) */
 };
 

@@ -50,9 +50,9 @@ void vg_incident_writer_destroy(struct vg_incident_writer *w);
 enum vg_put_outcome { VG_PUT_UNCHANGED = 0, VG_PUT_INSERTED = 1, VG_PUT_UPDATED = 2 };
 
 /* Inserts inc, or updates the stored record with the same (source, source_id) when its hash
- * differs. *outcome (an enum vg_put_outcome) says which, or that the stored record was the same. Returns VG_EINVAL when the record breaks a constraint of the table (the row is not
- * stored, the transaction goes on), VG_EDB on other database errors. Call inside a transaction for
- * speed. */
+ * differs. *outcome (an enum vg_put_outcome) says which, or that the stored record was the same.
+ * Returns VG_EINVAL when the record breaks a constraint of the table (the row is not stored, the
+ * transaction goes on), VG_EDB on other database errors. Call inside a transaction for speed. */
 int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *outcome,
                     struct vg_error *err);
 

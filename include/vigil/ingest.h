@@ -41,9 +41,9 @@ struct vg_reject {
 struct vg_ingest_opts {
     enum vg_ingest_format format;
     enum vg_encoding encoding;
-    char delimiter;             /* 0: detect */
-    const char *source;         /* source of rows without a source column; NULL: "GTD" */
-    long batch_rows;            /* most rows per transaction; 0: as many as a batch holds */
+    char delimiter;     /* 0: detect */
+    const char *source; /* source of rows without a source column; NULL: "GTD" */
+    long batch_rows;    /* most rows per transaction; 0: as many as a batch holds */
     /* Called for every rejected row; a non-zero return stops the ingest with that code. */
     int (*on_reject)(void *ctx, const struct vg_reject *rej);
     /* Called now and then with the bytes read so far and the input size (0 when unknown). */

@@ -70,8 +70,8 @@ struct vg_stats_result {
     int64_t *values; /* nrows * nmeasures */
 };
 
-int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q,
-                 struct vg_stats_result **out, struct vg_error *err);
+int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_stats_result **out,
+                 struct vg_error *err);
 void vg_stats_result_destroy(struct vg_stats_result *r);
 
 #endif

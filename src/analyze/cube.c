@@ -47,8 +47,18 @@
 #define NTEXT 7 /* text dimensions: VG_DIM_COUNTRY .. VG_DIM_SOURCE */
 #define TEXT0 VG_DIM_COUNTRY
 
-enum col { C_ID, C_LAT, C_LON, C_CODE0, C_KILLED = C_CODE0 + NTEXT, C_WOUNDED, C_YEAR, C_MONTH,
-           C_DAY, NCOLS };
+enum col {
+    C_ID,
+    C_LAT,
+    C_LON,
+    C_CODE0,
+    C_KILLED = C_CODE0 + NTEXT,
+    C_WOUNDED,
+    C_YEAR,
+    C_MONTH,
+    C_DAY,
+    NCOLS
+};
 
 static const size_t col_size[NCOLS] = {8, 8, 8, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 1, 1};
 
@@ -128,8 +138,7 @@ static int map_file(const char *path, struct vg_cube **out)
     const struct header *h = c->h = c->map;
     const char *base = c->map;
     uint64_t col_off[NCOLS], end;
-    if (memcmp(h->magic, MAGIC, 8) != 0 || h->file_size != c->map_len ||
-        h->nrows > c->map_len)
+    if (memcmp(h->magic, MAGIC, 8) != 0 || h->file_size != c->map_len || h->nrows > c->map_len)
         goto fail;
     layout(h->nrows, col_off, &end);
     if (memcmp(col_off, h->col_off, sizeof(col_off)) != 0 || end > c->map_len)
@@ -257,7 +266,8 @@ static int dict_intern(struct dict_build *d, const char *s, size_t len, uint32_t
     uint32_t i = (uint32_t)vg_hash64(s, len, 0) & (d->cap - 1);
     for (; d->slots[i]; i = (i + 1) & (d->cap - 1)) {
         uint32_t c = d->slots[i] - 1;
-        if (d->offs[c + 1] - d->offs[c] - 1 == len && memcmp(d->bytes.data + d->offs[c], s, len) == 0) {
+        if (d->offs[c + 1] - d->offs[c] - 1 == len &&
+            memcmp(d->bytes.data + d->offs[c], s, len) == 0) {
             *code = c;
             return 0;
         }
@@ -326,8 +336,8 @@ static int add_row(struct builder *b, sqlite3_stmt *st)
     int64_t id = sqlite3_column_int64(st, 0);
     memcpy(b->chunk[C_ID] + i * 8, &id, 8);
     for (int k = 0; k < 2; k++) {
-        double v = sqlite3_column_type(st, 1 + k) == SQLITE_NULL ? NAN
-                                                                 : sqlite3_column_double(st, 1 + k);
+        double v =
+            sqlite3_column_type(st, 1 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1 + k);
         memcpy(b->chunk[C_LAT + k] + i * 8, &v, 8);
     }
     for (int d = 0; d < NTEXT; d++) {
@@ -342,7 +352,8 @@ static int add_row(struct builder *b, sqlite3_stmt *st)
     }
     for (int k = 0; k < 2; k++) {
         int col = 3 + NTEXT + k;
-        int64_t v = sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
+        int64_t v =
+            sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
         int32_t v32 = v < 0 ? -1 : v > INT32_MAX ? INT32_MAX : (int32_t)v;
         memcpy(b->chunk[C_KILLED + k] + i * 4, &v32, 4);
     }
@@ -448,8 +459,8 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
     }
     if (oh) { /* the old rows, as they are, and the old dictionaries, in code order */
         for (int c = 0; c < NCOLS; c++)
-            if ((rc = pwrite_all(b.fd, (const char *)old->map + oh->col_off[c],
-                                 base * col_size[c], b.col_off[c])))
+            if ((rc = pwrite_all(b.fd, (const char *)old->map + oh->col_off[c], base * col_size[c],
+                                 b.col_off[c])))
                 goto ioerr;
         for (int d = 0; d < NTEXT; d++) {
             for (uint32_t i = 0; i < old->dict[d].n; i++) {

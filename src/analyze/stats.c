@@ -31,10 +31,10 @@ static const struct {
     const char *column;
     int numeric;
 } dim_table[VG_DIM_COUNT] = {
-    [VG_DIM_YEAR] = {"year", "year", 1},        [VG_DIM_MONTH] = {"month", "month", 1},
+    [VG_DIM_YEAR] = {"year", "year", 1},          [VG_DIM_MONTH] = {"month", "month", 1},
     [VG_DIM_COUNTRY] = {"country", "country", 0}, [VG_DIM_REGION] = {"region", "region", 0},
-    [VG_DIM_ATTACK] = {"attack", "attack", 0},  [VG_DIM_TARGET] = {"target", "target", 0},
-    [VG_DIM_WEAPON] = {"weapon", "weapon", 0},  [VG_DIM_GROUP] = {"group", "group_name", 0},
+    [VG_DIM_ATTACK] = {"attack", "attack", 0},    [VG_DIM_TARGET] = {"target", "target", 0},
+    [VG_DIM_WEAPON] = {"weapon", "weapon", 0},    [VG_DIM_GROUP] = {"group", "group_name", 0},
     [VG_DIM_SOURCE] = {"source", "source", 0},
 };
 
@@ -520,8 +520,8 @@ static int plan_init(struct plan *p, const struct vg_cube *cube, const struct vg
     return 0;
 }
 
-int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q,
-                 struct vg_stats_result **out, struct vg_error *err)
+int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_stats_result **out,
+                 struct vg_error *err)
 {
     struct vg_cube *cube = NULL;
     struct vg_stats_result *r = NULL;
@@ -595,6 +595,11 @@ int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q,
             if ((rc = emit(r, &cap, &p, cube, keys[i], &sp.accs[slot])))
                 goto fail;
         }
+    }
+    if (r->ndims == 0 && r->nrows == 0) { /* the total of nothing is one row of zeros */
+        struct acc zero = {{0}};
+        if ((rc = emit(r, &cap, &p, cube, 0, &zero)))
+            goto fail;
     }
     *out = r;
     r = NULL;

@@ -26,7 +26,7 @@ static void on_signal(int sig)
 struct ingest_ctx {
     FILE *rejects;
     long shown;
-    int bar;         /* draw a progress bar */
+    int bar; /* draw a progress bar */
     int bar_drawn;
     const char *file;
 };
@@ -118,13 +118,17 @@ static void help(void)
 
 int cmd_ingest(struct cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"format", required_argument, NULL, 'f'}, {"encoding", required_argument, NULL, 'e'},
-        {"delimiter", required_argument, NULL, 'd'}, {"source", required_argument, NULL, 's'},
-        {"rejects", required_argument, NULL, 'r'}, {"json", no_argument, NULL, 'j'},
-        {"quiet", no_argument, NULL, 'q'},        {"db", required_argument, NULL, 'D'},
-        {"batch-rows", required_argument, NULL, 'b'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"encoding", required_argument, NULL, 'e'},
+                                             {"delimiter", required_argument, NULL, 'd'},
+                                             {"source", required_argument, NULL, 's'},
+                                             {"rejects", required_argument, NULL, 'r'},
+                                             {"json", no_argument, NULL, 'j'},
+                                             {"quiet", no_argument, NULL, 'q'},
+                                             {"db", required_argument, NULL, 'D'},
+                                             {"batch-rows", required_argument, NULL, 'b'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vg_ingest_opts opts = {0};
     struct ingest_ctx ctx = {0};
     const char *rejects_path = NULL;

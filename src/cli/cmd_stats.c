@@ -53,8 +53,8 @@ static void print_table(const struct vg_stats_result *r)
         }
     }
     for (size_t c = 0; c < ncols; c++) {
-        const char *name = c < r->ndims ? vg_dim_name(r->dims[c])
-                                        : vg_measure_name(r->measures[c - r->ndims]);
+        const char *name =
+            c < r->ndims ? vg_dim_name(r->dims[c]) : vg_measure_name(r->measures[c - r->ndims]);
         printf(c < r->ndims ? "%s%-*s" : "%s%*s", c ? "  " : "", (int)width[c], name);
     }
     putchar('\n');
@@ -114,12 +114,15 @@ static void print_json(const struct vg_stats_result *r)
 
 int cmd_stats(struct cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"by", required_argument, NULL, 'b'},     {"measure", required_argument, NULL, 'm'},
-        {"where", required_argument, NULL, 'w'},  {"from", required_argument, NULL, 'F'},
-        {"to", required_argument, NULL, 'T'},     {"format", required_argument, NULL, 'o'},
-        {"db", required_argument, NULL, 'D'},     {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"by", required_argument, NULL, 'b'},
+                                             {"measure", required_argument, NULL, 'm'},
+                                             {"where", required_argument, NULL, 'w'},
+                                             {"from", required_argument, NULL, 'F'},
+                                             {"to", required_argument, NULL, 'T'},
+                                             {"format", required_argument, NULL, 'o'},
+                                             {"db", required_argument, NULL, 'D'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vg_stats_query q;
     struct vg_error err;
     enum format fmt = FMT_TABLE;
@@ -155,8 +158,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             else if (strcmp(optarg, "json") == 0)
                 fmt = FMT_JSON;
             else
-                return cli_usage_error("stats", "unknown format '%s' (table, csv or json)",
-                                       optarg);
+                return cli_usage_error("stats", "unknown format '%s' (table, csv or json)", optarg);
             break;
         case 'D':
             cli->db_path = optarg;

@@ -97,7 +97,7 @@ static const struct {
 struct vg__gtd_map {
     size_t n;
     unsigned char *roles;
-    char **names; /* column names as JSON-ready strings (duplicates made unique) */
+    char **names;        /* column names as JSON-ready strings (duplicates made unique) */
     uint64_t *name_hash; /* seeds of the extra columns' values in the content hash */
     int has[R_COUNT];
 };
@@ -133,8 +133,8 @@ static enum role role_of(const char *name)
     return R_EXTRA;
 }
 
-int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n,
-                       struct vg__gtd_map **out, struct vg_error *err)
+int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n, struct vg__gtd_map **out,
+                       struct vg_error *err)
 {
     struct vg__gtd_map *m = vg_calloc(1, sizeof(*m));
     if (!m)
@@ -209,8 +209,8 @@ void vg__gtd_row_cleanup(struct vg__gtd_row *row)
 
 static int is_unknown(const char *s, size_t n)
 {
-    return n == 0 || (n == 3 && (s[0] == 'N' || s[0] == 'n') && s[1] == '/' &&
-                      (s[2] == 'A' || s[2] == 'a'));
+    return n == 0 ||
+           (n == 3 && (s[0] == 'N' || s[0] == 'n') && s[1] == '/' && (s[2] == 'A' || s[2] == 'a'));
 }
 
 static int is_sentinel(const char *s, size_t n)
@@ -283,11 +283,11 @@ static void trim(char **s, size_t *n)
     *n = len;
 }
 
-static int reject(struct vg__gtd_row *row, const struct vg__gtd_map *m, size_t col,
-                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int reject(struct vg__gtd_row *row, const struct vg__gtd_map *m, size_t col, const char *fmt,
+                  ...) __attribute__((format(printf, 4, 5)));
 
-static int reject(struct vg__gtd_row *row, const struct vg__gtd_map *m, size_t col,
-                  const char *fmt, ...)
+static int reject(struct vg__gtd_row *row, const struct vg__gtd_map *m, size_t col, const char *fmt,
+                  ...)
 {
     va_list ap;
     row->bad_column = m->names[col];
@@ -316,6 +316,10 @@ static int get_int(const struct vg__gtd_map *m, struct vg__gtd_row *row, size_t 
     }
     if (parse_int(v, n, &x))
         return reject(row, m, col, "not a whole number: \"%.60s\"", v);
+    if (x == -9 || x == -99) { /* the sentinels, written as -9.0 by spreadsheets */
+        *out = VG_NULL_INT;
+        return 0;
+    }
     if (x < lo || x > hi) {
         row->bad_column = m->names[col];
         snprintf(row->reason, sizeof(row->reason), "%.60s is out of range (%lld to %lld)", v,

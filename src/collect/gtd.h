@@ -14,8 +14,8 @@ struct vg__gtd_map;
 
 /* Builds the map of a header. Fails with VG_EFORMAT when no column holds the event id or the
  * year, naming what is missing. */
-int vg__gtd_map_create(char *const *names, const size_t *lens, size_t n,
-                       struct vg__gtd_map **out, struct vg_error *err);
+int vg__gtd_map_create(char *const *names, const size_t *lens, size_t n, struct vg__gtd_map **out,
+                       struct vg_error *err);
 void vg__gtd_map_destroy(struct vg__gtd_map *m);
 size_t vg__gtd_map_columns(const struct vg__gtd_map *m);
 const char *vg__gtd_map_name(const struct vg__gtd_map *m, size_t column);

@@ -34,6 +34,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,8 +123,8 @@ static int to_utf8(struct ingest *in, char **f, size_t *lens, size_t n, const ch
 static int take_row(struct ingest *in, const struct vg__gtd_map *map, char **f, size_t *lens,
                     size_t n, long line, const char *raw, size_t raw_len)
 {
-    int rc = vg__gtd_convert(map, f, lens, n, in->opts->source ? in->opts->source : "GTD",
-                             &in->row);
+    int rc =
+        vg__gtd_convert(map, f, lens, n, in->opts->source ? in->opts->source : "GTD", &in->row);
     if (rc == VG_EFORMAT)
         return do_reject(in, line, in->row.bad_column, in->row.reason, raw, raw_len);
     if (rc == VG_ETOOBIG)
@@ -199,14 +200,13 @@ static int ingest_csv(struct ingest *in, int fd)
         size_t bad = 0;
         rc = to_utf8(in, rec.fields, rec.lens, rec.nfields, rec.raw, rec.raw_len, &bad);
         if (rc > 0) {
-            if ((rc = do_reject(in, rec.line, vg__gtd_map_name(map, bad),
-                                "text is not valid UTF-8", rec.raw, rec.raw_len)))
+            if ((rc = do_reject(in, rec.line, vg__gtd_map_name(map, bad), "text is not valid UTF-8",
+                                rec.raw, rec.raw_len)))
                 goto done;
             continue;
         }
-        if (rc < 0 ||
-            (rc = take_row(in, map, rec.fields, rec.lens, rec.nfields, rec.line, rec.raw,
-                           rec.raw_len)))
+        if (rc < 0 || (rc = take_row(in, map, rec.fields, rec.lens, rec.nfields, rec.line, rec.raw,
+                                     rec.raw_len)))
             goto done;
     }
     if (rc < 0)
@@ -250,9 +250,17 @@ static int json_to_fields(json_t *obj, struct vg_buf *text, char ***names, char 
         case JSON_INTEGER:
             rc = vg_buf_printf(text, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
             break;
-        case JSON_REAL:
-            rc = vg_buf_printf(text, "%.17g", json_real_value(v));
+        case JSON_REAL: { /* the shortest text that reads back as the same number */
+            char num[32];
+            double x = json_real_value(v);
+            for (int prec = 15; prec <= 17; prec++) {
+                snprintf(num, sizeof(num), "%.*g", prec, x);
+                if (strtod(num, NULL) == x)
+                    break;
+            }
+            rc = vg_buf_append(text, num, strlen(num));
             break;
+        }
         case JSON_TRUE:
             rc = vg_buf_putc(text, '1');
             break;
@@ -355,8 +363,7 @@ static int ingest_jsonl(struct ingest *in, int fd)
             if (obj)
                 snprintf(why, sizeof(why), "the line is not a JSON object");
             else
-                snprintf(why, sizeof(why), "invalid JSON at column %d: %s", jerr.column,
-                         jerr.text);
+                snprintf(why, sizeof(why), "invalid JSON at column %d: %s", jerr.column, jerr.text);
             json_decref(obj);
             if ((rc = do_reject(in, lineno, "", why, line.data, len)))
                 goto done;
@@ -370,8 +377,8 @@ static int ingest_jsonl(struct ingest *in, int fd)
         vg_error_clear(&merr);
         rc = json_to_fields(obj, &text, &names, &vals, &nlens, &vlens, &n, &why);
         if (rc == 1) {
-            rc = do_reject(in, lineno, why, "nested objects and arrays are not accepted",
-                           line.data, len);
+            rc = do_reject(in, lineno, why, "nested objects and arrays are not accepted", line.data,
+                           len);
         } else if (rc == 0 && (rc = vg__gtd_map_create(names, nlens, n, &map, &merr)) != 0) {
             rc = rc == VG_EFORMAT || rc == VG_ETOOBIG
                      ? do_reject(in, lineno, "", merr.message, line.data, len)
@@ -444,8 +451,7 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
         bulk = vg_store_bulk_begin(s) == 0;
     if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail, &in, &in.writer, err)))
         goto done;
-    if (in.opts->format == VG_FORMAT_JSONL ||
-        (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
+    if (in.opts->format == VG_FORMAT_JSONL || (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
         rc = ingest_jsonl(&in, fd);
     else
         rc = ingest_csv(&in, fd);

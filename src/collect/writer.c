@@ -31,7 +31,8 @@
 #define MAX_ROWS 65536
 
 struct row {
-    uint64_t key[2]; /* first bytes of source and source_id, big-endian: most comparisons end here */
+    uint64_t
+        key[2]; /* first bytes of source and source_id, big-endian: most comparisons end here */
     struct vg_incident inc;
     long line;
 };
@@ -61,13 +62,13 @@ struct vg__writer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct batch batches[2];
-    struct batch *filling;  /* the caller's batch */
-    struct batch *full;     /* waiting for the writer thread */
-    struct batch *free[2];  /* batches the writer is done with */
+    struct batch *filling; /* the caller's batch */
+    struct batch *full;    /* waiting for the writer thread */
+    struct batch *free[2]; /* batches the writer is done with */
     int nfree;
-    int closing;            /* no more batches will come */
-    int failed;             /* the writer thread stopped on an error */
-    struct vg_error error;  /* its error */
+    int closing;           /* no more batches will come */
+    int failed;            /* the writer thread stopped on an error */
+    struct vg_error error; /* its error */
     int64_t inserted, updated;
 };
 
@@ -296,9 +297,9 @@ static char *copy_str(struct batch *b, const char *s)
 
 static size_t row_bytes(const struct vg_incident *inc)
 {
-    const char *strs[] = {inc->source, inc->source_id, inc->country,  inc->region,
-                          inc->provstate, inc->city,   inc->attack,   inc->target,
-                          inc->weapon,   inc->group,   inc->summary};
+    const char *strs[] = {inc->source,    inc->source_id, inc->country, inc->region,
+                          inc->provstate, inc->city,      inc->attack,  inc->target,
+                          inc->weapon,    inc->group,     inc->summary};
     size_t n = inc->extra ? inc->extra_len + 1 : 0;
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         n += strs[i] ? strlen(strs[i]) + 1 : 0;

@@ -13,7 +13,8 @@ struct vg__writer;
 /* Called, in the thread that adds rows, for a row the database refused (a broken constraint). */
 typedef int (*vg__writer_fail_fn)(void *ctx, long line, const char *reason);
 
-/* Starts the writer thread; batch_rows (0: as many as fit) caps the rows per transaction. From now until vg__writer_finish the store belongs to that thread. */
+/* Starts the writer thread; batch_rows (0: as many as fit) caps the rows per transaction. From now
+ * until vg__writer_finish the store belongs to that thread. */
 int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail, void *ctx,
                      struct vg__writer **out, struct vg_error *err);
 

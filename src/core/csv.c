@@ -27,22 +27,22 @@
 enum { PARSE_DONE, PARSE_MORE, PARSE_ERROR };
 
 struct vg_csv {
-    int fd;                /* -1 when reading from memory */
-    const char *mem;       /* memory source */
+    int fd;          /* -1 when reading from memory */
+    const char *mem; /* memory source */
     size_t mem_len, mem_pos;
     char *buf;
     size_t size, start, end;
-    int eof;               /* no more input after end */
-    int skip_line;         /* discard input up to the next newline (error recovery) */
-    int started;           /* delimiter detected, BOM and sep= line handled */
+    int eof;       /* no more input after end */
+    int skip_line; /* discard input up to the next newline (error recovery) */
+    int started;   /* delimiter detected, BOM and sep= line handled */
     char delim;
     size_t max_record, max_fields;
     long line;
-    uint64_t consumed;     /* bytes before `start` already handed out */
+    uint64_t consumed;          /* bytes before `start` already handed out */
     unsigned char special[256]; /* bytes that end an unquoted run: delimiter, CR, LF */
-    char *out;             /* unquoted field bytes, NUL after each */
+    char *out;                  /* unquoted field bytes, NUL after each */
     size_t out_size;
-    size_t *offs;          /* field start offsets into out */
+    size_t *offs; /* field start offsets into out */
     char **fields;
     size_t *lens;
     size_t nfields;
@@ -166,13 +166,15 @@ static void set_special(struct vg_csv *r)
     r->special['\r'] = 1;
 }
 
-/* Detects the delimiter and skips a byte order mark and a `sep=X` line. Needs the first line (or
- * the whole input, if shorter) in the buffer. */
+/* Detects the delimiter and skips a byte order mark and a `sep=X` line, reading until the first
+ * line with content (or the whole input, if shorter) is in the buffer. */
 static int start_input(struct vg_csv *r)
 {
-    for (;;) {
-        char *nl = memchr(r->buf + r->start, '\n', r->end - r->start);
-        if (nl || r->eof || r->end - r->start >= r->max_record)
+    for (;;) { /* until the first line with content is in the buffer */
+        const char *b = r->buf + r->start, *e = r->buf + r->end;
+        while (b < e && (*b == '\n' || *b == '\r'))
+            b++;
+        if (memchr(b, '\n', (size_t)(e - b)) || r->eof || r->end - r->start >= r->max_record)
             break;
         int rc = fill(r);
         if (rc)
@@ -185,20 +187,27 @@ static int start_input(struct vg_csv *r)
         p += 3;
         n -= 3;
     }
-    const char *nl = memchr(p, '\n', n);
-    size_t line_len = nl ? (size_t)(nl - p) : n;
+    /* Blank lines before the first line with content tell nothing about the delimiter: look past
+     * them (they stay in the input, as records of one empty field). */
+    size_t skip = 0;
+    long blank = 0;
+    while (skip < n && (p[skip] == '\n' || p[skip] == '\r'))
+        blank += p[skip++] == '\n';
+    const char *q = p + skip;
+    const char *nl = memchr(q, '\n', n - skip);
+    size_t line_len = nl ? (size_t)(nl - q) : n - skip;
     size_t content = line_len;
-    if (content > 0 && p[content - 1] == '\r')
+    if (content > 0 && q[content - 1] == '\r')
         content--;
-    if (content == 5 && (strncmp(p, "sep=", 4) == 0 || strncmp(p, "SEP=", 4) == 0)) {
+    if (content == 5 && (strncmp(q, "sep=", 4) == 0 || strncmp(q, "SEP=", 4) == 0)) {
         if (!r->delim)
-            r->delim = p[4];
-        consume(r, nl ? line_len + 1 : line_len, 1);
+            r->delim = q[4];
+        consume(r, skip + (nl ? line_len + 1 : line_len), blank + 1);
     } else if (!r->delim) {
         size_t comma = 0, semi = 0, tab = 0;
         int quoted = 0;
         for (size_t i = 0; i < content; i++) {
-            char c = p[i];
+            char c = q[i];
             if (c == '"')
                 quoted = !quoted;
             else if (!quoted)
@@ -268,21 +277,25 @@ static int parse(struct vg_csv *r, size_t *used, size_t *raw_len, long *lines)
                 break;
             }
         }
-        /* Unquoted run (the whole field, or text after a closing quote: kept as it is). */
-        while (p < end && !special[(unsigned char)*p])
-            *o++ = *p++;
-        if (p == end) {
-            if (!r->eof)
-                return PARSE_MORE;
-            if (add_field(r, (size_t)(fstart - r->out), (size_t)(o - fstart)))
-                return PARSE_ERROR;
-            *o++ = '\0';
-            *used = *raw_len = (size_t)(p - base);
-            *lines = nl;
-            return PARSE_DONE;
-        }
-        char c = *p;
-        if (c == '\r') {
+        /* Unquoted run (the whole field, or text after a closing quote: kept as it is). A CR
+         * not followed by LF is data, and the run goes on after it. */
+        char c;
+        for (;;) {
+            while (p < end && !special[(unsigned char)*p])
+                *o++ = *p++;
+            if (p == end) {
+                if (!r->eof)
+                    return PARSE_MORE;
+                if (add_field(r, (size_t)(fstart - r->out), (size_t)(o - fstart)))
+                    return PARSE_ERROR;
+                *o++ = '\0';
+                *used = *raw_len = (size_t)(p - base);
+                *lines = nl;
+                return PARSE_DONE;
+            }
+            c = *p;
+            if (c != '\r')
+                break;
             if (p + 1 == end && !r->eof)
                 return PARSE_MORE;
             if (p + 1 < end && p[1] == '\n') {
@@ -294,8 +307,7 @@ static int parse(struct vg_csv *r, size_t *used, size_t *raw_len, long *lines)
                 *lines = nl + 1;
                 return PARSE_DONE;
             }
-            *o++ = *p++; /* a lone CR is data */
-            continue;
+            *o++ = *p++;
         }
         if (add_field(r, (size_t)(fstart - r->out), (size_t)(o - fstart)))
             return PARSE_ERROR;
@@ -382,8 +394,7 @@ int vg_csv_next(struct vg_csv *r, struct vg_csv_record *rec)
             continue;
         }
         if (st == PARSE_ERROR) {
-            error_record(r, rec, r->nfields == r->max_fields ? VG_ETOOBIG : VG_EFORMAT,
-                         r->err_msg);
+            error_record(r, rec, r->nfields == r->max_fields ? VG_ETOOBIG : VG_EFORMAT, r->err_msg);
             return 1;
         }
         if (used > r->max_record) {

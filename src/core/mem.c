@@ -153,10 +153,15 @@ int vg_buf_printf(struct vg_buf *b, const char *fmt, ...)
 int vg_buf_json_string(struct vg_buf *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    /* Worst case every byte becomes \u00XX: reserve once, then write without checks. */
-    if (n > (b->cap / 6))
-        return VG_ETOOBIG;
-    int rc = vg_buf_reserve(b, n * 6 + 2);
+    /* Measure first, so the cap is checked against the real size; then write without checks. */
+    size_t need = 2;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        need += c >= 0x20 && c != '"' && c != '\\'                             ? 1
+                : c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 2
+                                                                               : 6;
+    }
+    int rc = vg_buf_reserve(b, need);
     if (rc)
         return rc;
     char *o = b->data + b->len;

@@ -66,7 +66,10 @@ int vg_text_is_utf8(const char *str, size_t n)
 int vg_text_latin1_to_utf8(struct vg_buf *b, const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
-    int rc = vg_buf_reserve(b, n * 2);
+    size_t high = 0;
+    for (size_t i = 0; i < n; i++)
+        high += s[i] >> 7;
+    int rc = vg_buf_reserve(b, n + high);
     if (rc)
         return rc;
     char *o = b->data + b->len;

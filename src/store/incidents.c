@@ -23,9 +23,9 @@ struct vg_incident_writer {
 };
 
 #define COLUMNS                                                                                    \
-    "year, month, day, region, country, attack, target, weapon, group_name, killed, wounded,"     \
-    " success, suicide, latitude, longitude, specificity, country_code, region_code,"             \
-    " attack_code, target_code, weapon_code, provstate, city, source, source_id, row_hash,"       \
+    "year, month, day, region, country, attack, target, weapon, group_name, killed, wounded,"      \
+    " success, suicide, latitude, longitude, specificity, country_code, region_code,"              \
+    " attack_code, target_code, weapon_code, provstate, city, source, source_id, row_hash,"        \
     " summary, extra"
 
 static const char upsert_sql[] =
@@ -103,8 +103,9 @@ int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc,
                     struct vg_error *err)
 {
     sqlite3_stmt *st = w->upsert;
-    /* An upsert that updates leaves the last insert rowid alone; an insert always moves it. */
-    sqlite3_int64 last = sqlite3_last_insert_rowid(w->db);
+    /* An upsert that updates leaves the last insert rowid alone; an insert sets it to the new
+     * row's id, which is never 0 (ids are chosen by SQLite, from 1 up). */
+    sqlite3_set_last_insert_rowid(w->db, 0);
     bind_int(st, 1, inc->year);
     bind_int(st, 2, inc->month);
     bind_int(st, 3, inc->day);
@@ -142,7 +143,7 @@ int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc,
         if (sqlite3_changes(w->db) == 0)
             *outcome = VG_PUT_UNCHANGED;
         else
-            *outcome = sqlite3_last_insert_rowid(w->db) != last ? VG_PUT_INSERTED : VG_PUT_UPDATED;
+            *outcome = sqlite3_last_insert_rowid(w->db) != 0 ? VG_PUT_INSERTED : VG_PUT_UPDATED;
     } else {
         /* A violated constraint is the record's fault (VG_EINVAL); anything else the store's. */
         int code = (rc & 0xff) == SQLITE_CONSTRAINT ? VG_EINVAL : VG_EDB;

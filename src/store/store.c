@@ -177,6 +177,14 @@ int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_
     }
     sqlite3_busy_timeout(s->db, 10000);
     sqlite3_extended_result_codes(s->db, 1);
+    /* A database newer than this build is refused before anything in it is changed. */
+    int version = 0;
+    if (vg_store_version(s, &version) == 0 && version > NMIGRATIONS) {
+        rc = vg_error_set(err, VG_EDB,
+                          "the database is at schema version %d, newer than this build (%d)",
+                          version, NMIGRATIONS);
+        goto fail;
+    }
     /* A new database gets 16 KiB pages: incident rows are a few hundred bytes and large pages cut
      * the B-tree work of an ingest by about a fifth. Only possible before the first write. */
     if (!(flags & VG_STORE_READONLY) && (rc = vg_store_exec(s, "PRAGMA page_size=16384", err)))
@@ -192,7 +200,6 @@ int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_
                             err)))
         goto fail;
     if (flags & VG_STORE_READONLY) {
-        int version;
         if (vg_store_version(s, &version) || version != NMIGRATIONS) {
             rc = vg_error_set(err, VG_EDB,
                               "database %s is not a Vigil database at schema version %d", path,
