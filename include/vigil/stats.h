@@ -67,7 +67,7 @@ struct vg_stats_result {
     enum vg_dim dims[VG_STATS_MAX_DIMS];
     enum vg_measure measures[VG_MEASURE_COUNT];
     char **keys;     /* nrows * ndims, row-major; NULL for an unknown value */
-    int64_t *values; /* nrows * nmeasures */
+    int64_t *values; /* nrows * nmeasures; VG_NULL_INT (incident.h) for a sum of no known value */
 };
 
 int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_stats_result **out,

@@ -8,7 +8,8 @@
  * over half the rows before the arrays are added up; otherwise an open-addressing table holds the
  * cells that occur and its keys are sorted at the end. Filters become tables of accepted indexes
  * or codes: the same field repeated means either value, different fields must all match.
- * Unknown casualty counts are left out of the sums rather than taken as zero.
+ * Unknown casualty counts are left out of the sums rather than taken as zero, and a sum over no
+ * known value is unknown (VG_NULL_INT), as in SQL.
  *
  * Date keys: a date is the integer YYYYMMDD with unknown month or day as 00; a range bound is
  * inclusive, the upper one filled with 99s, so "--to 2014" takes every date of 2014, known to the
@@ -18,6 +19,7 @@
 #include "vigil/stats.h"
 #include "vigil/cube.h"
 #include "vigil/hash.h"
+#include "vigil/incident.h"
 #include "vigil/mem.h"
 #include "vigil/store.h"
 
@@ -238,7 +240,8 @@ struct filter {
 };
 
 struct acc {
-    int64_t v[VG_MEASURE_COUNT]; /* incidents, killed, wounded */
+    int64_t v[VG_MEASURE_COUNT];     /* incidents, killed, wounded */
+    int64_t known[VG_MEASURE_COUNT]; /* how many rows gave a value (all do for incidents) */
 };
 
 struct plan {
@@ -304,10 +307,15 @@ static inline uint64_t cell_of(const struct plan *p, size_t i)
 static inline void add_to(struct acc *a, const struct vg_cube_columns *c, size_t i)
 {
     a->v[VG_MEASURE_INCIDENTS]++;
-    if (c->killed[i] > 0)
+    a->known[VG_MEASURE_INCIDENTS]++;
+    if (c->killed[i] >= 0) {
         a->v[VG_MEASURE_KILLED] += c->killed[i];
-    if (c->wounded[i] > 0)
+        a->known[VG_MEASURE_KILLED]++;
+    }
+    if (c->wounded[i] >= 0) {
         a->v[VG_MEASURE_WOUNDED] += c->wounded[i];
+        a->known[VG_MEASURE_WOUNDED]++;
+    }
 }
 
 struct dense_job {
@@ -418,7 +426,10 @@ static int emit(struct vg_stats_result *r, size_t *cap, const struct plan *p,
         }
     }
     for (size_t m = 0; m < r->nmeasures; m++)
-        r->values[r->nrows * r->nmeasures + m] = a->v[r->measures[m]];
+        r->values[r->nrows * r->nmeasures + m] =
+            a->known[r->measures[m]] || r->measures[m] == VG_MEASURE_INCIDENTS
+                ? a->v[r->measures[m]]
+                : VG_NULL_INT; /* a sum of no known values is unknown, not 0 */
     r->nrows++;
     return 0;
 }
@@ -564,8 +575,10 @@ int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_s
         if (spawned) {
             pthread_join(th, NULL);
             for (uint64_t k = 0; k < p.cells; k++)
-                for (int m = 0; m < VG_MEASURE_COUNT; m++)
+                for (int m = 0; m < VG_MEASURE_COUNT; m++) {
                     dense[0][k].v[m] += dense[1][k].v[m];
+                    dense[0][k].known[m] += dense[1][k].known[m];
+                }
         }
         for (uint64_t k = 0; k < p.cells; k++)
             if (dense[0][k].v[VG_MEASURE_INCIDENTS] &&
@@ -597,7 +610,8 @@ int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_s
         }
     }
     if (r->ndims == 0 && r->nrows == 0) { /* the total of nothing is one row of zeros */
-        struct acc zero = {{0}};
+        struct acc zero;
+        memset(&zero, 0, sizeof(zero));
         if ((rc = emit(r, &cap, &p, cube, 0, &zero)))
             goto fail;
     }

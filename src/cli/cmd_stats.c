@@ -27,7 +27,8 @@ static void help(void)
          "  --help                     show this help\n"
          "\n"
          "Unknown values are shown as (unknown) in tables, empty in CSV, null in JSON;\n"
-         "killed and wounded add up the known values only.");
+         "killed and wounded add up the known values only, and are unknown for a group\n"
+         "where no value is known.");
 }
 
 static void print_table(const struct vg_stats_result *r)
@@ -48,6 +49,8 @@ static void print_table(const struct vg_stats_result *r)
             char num[32];
             size_t n = (size_t)snprintf(num, sizeof(num), "%lld",
                                         (long long)r->values[i * r->nmeasures + m]);
+            if (r->values[i * r->nmeasures + m] == VG_NULL_INT)
+                n = 9;
             if (n > width[r->ndims + m])
                 width[r->ndims + m] = n;
         }
@@ -63,9 +66,14 @@ static void print_table(const struct vg_stats_result *r)
             const char *k = r->keys[i * r->ndims + c];
             printf("%s%-*s", c ? "  " : "", (int)width[c], k ? k : "(unknown)");
         }
-        for (size_t m = 0; m < r->nmeasures; m++)
-            printf("%s%*lld", r->ndims + m ? "  " : "", (int)width[r->ndims + m],
-                   (long long)r->values[i * r->nmeasures + m]);
+        for (size_t m = 0; m < r->nmeasures; m++) {
+            int64_t v = r->values[i * r->nmeasures + m];
+            if (v == VG_NULL_INT)
+                printf("%s%*s", r->ndims + m ? "  " : "", (int)width[r->ndims + m], "(unknown)");
+            else
+                printf("%s%*lld", r->ndims + m ? "  " : "", (int)width[r->ndims + m],
+                       (long long)v);
+        }
         putchar('\n');
     }
 }
@@ -83,8 +91,12 @@ static void print_csv(const struct vg_stats_result *r)
                 putchar(',');
             cli_csv_field(stdout, r->keys[i * r->ndims + c]);
         }
-        for (size_t m = 0; m < r->nmeasures; m++)
-            printf("%s%lld", r->ndims + m ? "," : "", (long long)r->values[i * r->nmeasures + m]);
+        for (size_t m = 0; m < r->nmeasures; m++) {
+            int64_t v = r->values[i * r->nmeasures + m];
+            fputs(r->ndims + m ? "," : "", stdout);
+            if (v != VG_NULL_INT)
+                printf("%lld", (long long)v);
+        }
         putchar('\n');
     }
 }
@@ -104,9 +116,14 @@ static void print_json(const struct vg_stats_result *r)
             else
                 cli_json_string(stdout, k);
         }
-        for (size_t m = 0; m < r->nmeasures; m++)
-            printf("%s\"%s\":%lld", r->ndims + m ? "," : "", vg_measure_name(r->measures[m]),
-                   (long long)r->values[i * r->nmeasures + m]);
+        for (size_t m = 0; m < r->nmeasures; m++) {
+            int64_t v = r->values[i * r->nmeasures + m];
+            printf("%s\"%s\":", r->ndims + m ? "," : "", vg_measure_name(r->measures[m]));
+            if (v == VG_NULL_INT)
+                fputs("null", stdout);
+            else
+                printf("%lld", (long long)v);
+        }
         putchar('}');
     }
     puts("]");
