@@ -9,13 +9,33 @@
 #define VIGIL_CUBE_H
 
 #include "vigil/error.h"
-#include "vigil/stats.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
 struct vg_store;
 struct vg_cube;
+
+/* The dimensions incidents are grouped and filtered by. */
+enum vg_dim {
+    VG_DIM_YEAR,
+    VG_DIM_MONTH,
+    VG_DIM_COUNTRY,
+    VG_DIM_REGION,
+    VG_DIM_ATTACK,
+    VG_DIM_TARGET,
+    VG_DIM_WEAPON,
+    VG_DIM_GROUP,
+    VG_DIM_SOURCE,
+    VG_DIM_COUNT
+};
+
+/* The name of a dimension ("year", "group", ...). */
+const char *vg_dim_name(enum vg_dim d);
+/* Looks a name up; returns 0 or VG_EINVAL (err lists the valid names). */
+int vg_dim_parse(const char *name, enum vg_dim *out, struct vg_error *err);
+/* 1 for the dimensions whose values are numbers (year, month). */
+int vg_dim_is_numeric(enum vg_dim d);
 
 #define VG_CUBE_UNKNOWN UINT32_MAX /* dictionary code of an unknown value */
 

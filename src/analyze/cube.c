@@ -86,6 +86,43 @@ struct vg_cube {
     struct dict_view dict[NTEXT];
 };
 
+/* ---- dimensions ---- */
+
+static const struct {
+    const char *name;
+    int numeric;
+} dims[VG_DIM_COUNT] = {
+    [VG_DIM_YEAR] = {"year", 1},       [VG_DIM_MONTH] = {"month", 1},
+    [VG_DIM_COUNTRY] = {"country", 0}, [VG_DIM_REGION] = {"region", 0},
+    [VG_DIM_ATTACK] = {"attack", 0},   [VG_DIM_TARGET] = {"target", 0},
+    [VG_DIM_WEAPON] = {"weapon", 0},   [VG_DIM_GROUP] = {"group", 0},
+    [VG_DIM_SOURCE] = {"source", 0},
+};
+
+const char *vg_dim_name(enum vg_dim d)
+{
+    return (unsigned)d < VG_DIM_COUNT ? dims[d].name : "?";
+}
+
+int vg_dim_is_numeric(enum vg_dim d)
+{
+    return (unsigned)d < VG_DIM_COUNT && dims[d].numeric;
+}
+
+int vg_dim_parse(const char *name, enum vg_dim *out, struct vg_error *err)
+{
+    for (int d = 0; d < VG_DIM_COUNT; d++) {
+        if (strcmp(name, dims[d].name) == 0) {
+            *out = (enum vg_dim)d;
+            return 0;
+        }
+    }
+    return vg_error_set(err, VG_EINVAL,
+                        "unknown dimension '%s' (choose from year, month, country, region, "
+                        "attack, target, weapon, group, source)",
+                        name);
+}
+
 /* ---- reading ---- */
 
 static size_t align64(size_t x)

@@ -28,47 +28,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct {
-    const char *name;
-    const char *column;
-    int numeric;
-} dim_table[VG_DIM_COUNT] = {
-    [VG_DIM_YEAR] = {"year", "year", 1},          [VG_DIM_MONTH] = {"month", "month", 1},
-    [VG_DIM_COUNTRY] = {"country", "country", 0}, [VG_DIM_REGION] = {"region", "region", 0},
-    [VG_DIM_ATTACK] = {"attack", "attack", 0},    [VG_DIM_TARGET] = {"target", "target", 0},
-    [VG_DIM_WEAPON] = {"weapon", "weapon", 0},    [VG_DIM_GROUP] = {"group", "group_name", 0},
-    [VG_DIM_SOURCE] = {"source", "source", 0},
-};
-
 static const char *const measure_names[VG_MEASURE_COUNT] = {"incidents", "killed", "wounded"};
-
-const char *vg_dim_name(enum vg_dim d)
-{
-    return (unsigned)d < VG_DIM_COUNT ? dim_table[d].name : "?";
-}
 
 const char *vg_measure_name(enum vg_measure m)
 {
     return (unsigned)m < VG_MEASURE_COUNT ? measure_names[m] : "?";
 }
 
-int vg_dim_parse(const char *name, enum vg_dim *out, struct vg_error *err)
-{
-    for (int d = 0; d < VG_DIM_COUNT; d++) {
-        if (strcmp(name, dim_table[d].name) == 0) {
-            *out = (enum vg_dim)d;
-            return 0;
-        }
-    }
-    return vg_error_set(err, VG_EINVAL,
-                        "unknown dimension '%s' (choose from year, month, country, region, "
-                        "attack, target, weapon, group, source)",
-                        name);
-}
-
 void vg_stats_query_init(struct vg_stats_query *q)
 {
     memset(q, 0, sizeof(*q));
+    vg_filter_init(&q->filter);
     q->measures[0] = VG_MEASURE_INCIDENTS;
     q->nmeasures = 1;
 }
@@ -141,67 +111,6 @@ int vg_stats_set_measures(struct vg_stats_query *q, const char *list, struct vg_
     return each_item(list, add_measure, q, err);
 }
 
-int vg_stats_add_where(struct vg_stats_query *q, const char *expr, struct vg_error *err)
-{
-    const char *eq = strchr(expr, '=');
-    char field[64];
-    if (!eq || eq == expr)
-        return vg_error_set(err, VG_EINVAL, "filter '%s' is not FIELD=VALUE", expr);
-    size_t n = (size_t)(eq - expr);
-    if (n >= sizeof(field))
-        return vg_error_set(err, VG_EINVAL, "filter '%s' names no known field", expr);
-    memcpy(field, expr, n);
-    field[n] = '\0';
-    enum vg_dim d = VG_DIM_YEAR;
-    int rc = vg_dim_parse(field, &d, err);
-    if (rc)
-        return rc;
-    if (dim_table[d].numeric) {
-        char *end;
-        strtol(eq + 1, &end, 10);
-        if (eq[1] == '\0' || *end != '\0')
-            return vg_error_set(err, VG_EINVAL, "filter '%s': %s must be a whole number", expr,
-                                field);
-    }
-    if (q->nwhere == VG_STATS_MAX_WHERE)
-        return vg_error_set(err, VG_EINVAL, "at most %d filters", VG_STATS_MAX_WHERE);
-    q->where[q->nwhere].field = d;
-    q->where[q->nwhere].value = eq + 1;
-    q->nwhere++;
-    return 0;
-}
-
-int vg_stats_parse_date(const char *s, int end, int64_t *key, struct vg_error *err)
-{
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    size_t len = strlen(s);
-    int ok = len == 4 || (len == 7 && s[4] == '-') || (len == 10 && s[4] == '-' && s[7] == '-');
-    for (size_t i = 0; ok && i < len; i++)
-        ok = (i == 4 || i == 7) ? 1 : (s[i] >= '0' && s[i] <= '9');
-    int y = 0, m = 0, d = 0;
-    if (ok) {
-        y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-        if (len >= 7)
-            m = (s[5] - '0') * 10 + (s[6] - '0');
-        if (len == 10)
-            d = (s[8] - '0') * 10 + (s[9] - '0');
-        int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-        if (len >= 7 && (m < 1 || m > 12))
-            ok = 0;
-        else if (len == 10 && (d < 1 || d > (m == 2 && !leap ? 28 : mdays[m - 1])))
-            ok = 0;
-    }
-    if (!ok)
-        return vg_error_set(err, VG_EINVAL,
-                            "'%s' is not a date (YYYY, YYYY-MM or YYYY-MM-DD, a real day)", s);
-    if (len < 7)
-        m = end ? 99 : 0;
-    if (len < 10)
-        d = end ? 99 : 0;
-    *key = (int64_t)y * 10000 + m * 100 + d;
-    return 0;
-}
-
 void vg_stats_result_destroy(struct vg_stats_result *r)
 {
     if (!r)
@@ -232,13 +141,6 @@ struct dimx {
     uint32_t n;
 };
 
-struct filter {
-    enum vg_dim dim;
-    const uint32_t *code;
-    uint32_t n;
-    unsigned char *accept; /* by year index, month index or code (n = unknown) */
-};
-
 struct acc {
     int64_t v[VG_MEASURE_COUNT];     /* incidents, killed, wounded */
     int64_t known[VG_MEASURE_COUNT]; /* how many rows gave a value (all do for incidents) */
@@ -248,9 +150,7 @@ struct plan {
     const struct vg_cube_columns *cols;
     struct dimx dims[VG_STATS_MAX_DIMS];
     size_t ndims;
-    struct filter filters[VG_DIM_COUNT];
-    size_t nfilters;
-    int64_t from, to;
+    const struct vg_selection *sel;
     uint64_t cells; /* product of the cardinalities */
 };
 
@@ -273,22 +173,7 @@ static inline uint32_t text_code(const uint32_t *code, uint32_t n, size_t i)
 
 static inline int keep_row(const struct plan *p, size_t i)
 {
-    const struct vg_cube_columns *c = p->cols;
-    if (p->from || p->to) {
-        int64_t key = (int64_t)c->year[i] * 10000 + (c->month[i] > 0 ? c->month[i] : 0) * 100 +
-                      (c->day[i] > 0 ? c->day[i] : 0);
-        if ((p->from && key < p->from) || (p->to && key > p->to))
-            return 0;
-    }
-    for (size_t f = 0; f < p->nfilters; f++) {
-        const struct filter *fl = &p->filters[f];
-        uint32_t x = fl->dim == VG_DIM_YEAR    ? year_index(c->year[i])
-                     : fl->dim == VG_DIM_MONTH ? month_index(c->month[i])
-                                               : text_code(fl->code, fl->n, i);
-        if (!fl->accept[x])
-            return 0;
-    }
-    return 1;
+    return vg_selection_has(p->sel, i);
 }
 
 static inline uint64_t cell_of(const struct plan *p, size_t i)
@@ -449,19 +334,16 @@ static void plan_cleanup(struct plan *p)
         vg_free((void *)p->dims[d].rank);
         vg_free((void *)p->dims[d].order);
     }
-    for (size_t f = 0; f < p->nfilters; f++)
-        vg_free(p->filters[f].accept);
 }
 
 static pthread_mutex_t sort_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static int plan_init(struct plan *p, const struct vg_cube *cube, const struct vg_stats_query *q,
-                     struct vg_error *err)
+                     const struct vg_selection *sel, struct vg_error *err)
 {
     memset(p, 0, sizeof(*p));
+    p->sel = sel;
     p->cols = vg_cube_columns(cube);
-    p->from = q->from;
-    p->to = q->to;
     p->cells = 1;
     for (size_t d = 0; d < q->ndims; d++) {
         struct dimx *x = &p->dims[p->ndims++];
@@ -495,39 +377,6 @@ static int plan_init(struct plan *p, const struct vg_cube *cube, const struct vg
             return vg_error_set(err, VG_ETOOBIG, "too many combinations of dimension values");
         p->cells *= x->card;
     }
-    for (size_t w = 0; w < q->nwhere; w++) {
-        enum vg_dim dim = q->where[w].field;
-        struct filter *f = NULL;
-        for (size_t k = 0; k < p->nfilters; k++)
-            if (p->filters[k].dim == dim)
-                f = &p->filters[k];
-        if (!f) {
-            f = &p->filters[p->nfilters++];
-            f->dim = dim;
-            size_t size = dim == VG_DIM_YEAR ? YEAR_CARD : dim == VG_DIM_MONTH ? 13 : 0;
-            if (!size) {
-                f->n = vg_cube_dict_size(cube, dim);
-                f->code = p->cols->code[dim];
-                size = (size_t)f->n + 1;
-            }
-            if (!(f->accept = vg_calloc(size, 1)))
-                return vg_error_set(err, VG_ENOMEM, "out of memory");
-        }
-        const char *v = q->where[w].value;
-        if (dim == VG_DIM_YEAR || dim == VG_DIM_MONTH) {
-            long x = strtol(v, NULL, 10);
-            if (dim == VG_DIM_YEAR && x >= YEAR_MIN && x < YEAR_MIN + YEAR_CARD)
-                f->accept[x - YEAR_MIN] = 1;
-            else if (dim == VG_DIM_MONTH && x >= 1 && x <= 12)
-                f->accept[x - 1] = 1;
-        } else if (*v == '\0') {
-            f->accept[f->n] = 1; /* FIELD= selects the unknown values */
-        } else {
-            uint32_t code;
-            if (vg_cube_dict_find(cube, dim, v, &code) == 0)
-                f->accept[code] = 1;
-        }
-    }
     return 0;
 }
 
@@ -535,6 +384,7 @@ int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_s
                  struct vg_error *err)
 {
     struct vg_cube *cube = NULL;
+    struct vg_selection *sel = NULL;
     struct vg_stats_result *r = NULL;
     struct acc *dense[2] = {NULL, NULL};
     struct sparse sp = {0};
@@ -546,7 +396,8 @@ int vg_stats_run(struct vg_store *s, const struct vg_stats_query *q, struct vg_s
     memset(&p, 0, sizeof(p));
     if ((rc = vg_cube_open(s, &cube, err)))
         return rc;
-    if ((rc = plan_init(&p, cube, q, err)))
+    if ((rc = vg_selection_create(cube, &q->filter, &sel, err)) ||
+        (rc = plan_init(&p, cube, q, sel, err)))
         goto fail;
     if (!(r = vg_calloc(1, sizeof(*r)))) {
         rc = VG_ENOMEM;
@@ -627,6 +478,7 @@ fail:
     vg_free(dense[0]);
     vg_free(dense[1]);
     plan_cleanup(&p);
+    vg_selection_destroy(sel);
     vg_stats_result_destroy(r);
     vg_cube_close(cube);
     return rc;

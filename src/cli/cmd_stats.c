@@ -159,13 +159,13 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             rc = vg_stats_set_measures(&q, optarg, &err);
             break;
         case 'w':
-            rc = vg_stats_add_where(&q, optarg, &err);
+            rc = vg_filter_add_where(&q.filter, optarg, &err);
             break;
         case 'F':
-            rc = vg_stats_parse_date(optarg, 0, &q.from, &err);
+            rc = vg_date_key(optarg, 0, &q.filter.from, &err);
             break;
         case 'T':
-            rc = vg_stats_parse_date(optarg, 1, &q.to, &err);
+            rc = vg_date_key(optarg, 1, &q.filter.to, &err);
             break;
         case 'o':
             if (strcmp(optarg, "table") == 0)
@@ -192,7 +192,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("stats", "unexpected argument '%s'", argv[optind]);
-    if (q.from && q.to && q.from > q.to)
+    if (q.filter.from && q.filter.to && q.filter.from > q.filter.to)
         return cli_usage_error("stats", "--from is after --to");
 
     struct vg_store *store = NULL;

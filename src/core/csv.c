@@ -385,7 +385,7 @@ int vg_csv_next(struct vg_csv *r, struct vg_csv_record *rec)
         long lines = 0;
         int st = parse(r, &used, &raw_len, &lines);
         if (st == PARSE_MORE) {
-            if (r->end - r->start >= r->max_record) {
+            if (r->end - r->start > r->max_record) {
                 error_record(r, rec, VG_ETOOBIG, "record is longer than the limit");
                 return 1;
             }

@@ -14,6 +14,7 @@
 
 #include "vigil/error.h"
 #include "vigil/ingest.h"
+#include "vigil/incident.h"
 #include "vigil/stats.h"
 #include "vigil/store.h"
 
@@ -67,11 +68,11 @@ static struct vg_stats_result *run(struct fixture *f, const char *dims, const ch
     if (measures && vg_stats_set_measures(&q, measures, &err))
         fail_msg("measures %s: %s", measures, err.message);
     for (size_t i = 0; where && where[i]; i++)
-        if (vg_stats_add_where(&q, where[i], &err))
+        if (vg_filter_add_where(&q.filter, where[i], &err))
             fail_msg("where %s: %s", where[i], err.message);
-    if (from && vg_stats_parse_date(from, 0, &q.from, &err))
+    if (from && vg_date_key(from, 0, &q.filter.from, &err))
         fail_msg("from %s: %s", from, err.message);
-    if (to && vg_stats_parse_date(to, 1, &q.to, &err))
+    if (to && vg_date_key(to, 1, &q.filter.to, &err))
         fail_msg("to %s: %s", to, err.message);
     struct vg_stats_result *r = NULL;
     if (vg_stats_run(f->store, &q, &r, &err))
@@ -82,7 +83,8 @@ static struct vg_stats_result *run(struct fixture *f, const char *dims, const ch
     return r;
 }
 
-/* Compares the result with rows written "key|key|value|value" (NULL for an unknown key). */
+/* Compares the result with rows written "key|key|value|value" (NULL for an unknown key or an
+ * unknown sum). */
 static void expect_rows(const struct vg_stats_result *r, const char *const *rows, size_t n)
 {
     char line[512];
@@ -92,9 +94,14 @@ static void expect_rows(const struct vg_stats_result *r, const char *const *rows
             const char *k = r->keys[i * r->ndims + d];
             len += (size_t)snprintf(line + len, sizeof(line) - len, "%s|", k ? k : "NULL");
         }
-        for (size_t m = 0; m < r->nmeasures; m++)
-            len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%lld", m ? "|" : "",
-                                    (long long)r->values[i * r->nmeasures + m]);
+        for (size_t m = 0; m < r->nmeasures; m++) {
+            int64_t v = r->values[i * r->nmeasures + m];
+            if (v == VG_NULL_INT)
+                len += (size_t)snprintf(line + len, sizeof(line) - len, "%sNULL", m ? "|" : "");
+            else
+                len += (size_t)snprintf(line + len, sizeof(line) - len, "%s%lld", m ? "|" : "",
+                                        (long long)v);
+        }
         if (strcmp(line, rows[i]) != 0)
             fail_msg("row %zu is \"%s\", expected \"%s\"", i, line, rows[i]);
     }
@@ -244,10 +251,11 @@ static void test_where(void **state)
 static void test_total_of_nothing(void **state)
 {
     struct fixture *f = *state;
-    /* Without dimensions the result is one total row, also when no incident matches. */
+    /* Without dimensions the result is one total row, also when no incident matches; its sums
+     * over no known value are unknown, as SQL's sum() of no rows is NULL. */
     const char *none[] = {"country=Atlantis", NULL};
     struct vg_stats_result *r = run(f, "", "incidents,killed,wounded", none, NULL, NULL);
-    EXPECT(r, "0|0|0");
+    EXPECT(r, "0|NULL|NULL");
     vg_stats_result_destroy(r);
     r = run(f, "", NULL, NULL, "2030", NULL);
     EXPECT(r, "0");
@@ -353,19 +361,19 @@ static void test_parse_dates(void **state)
     (void)state;
     struct vg_error err;
     int64_t key = -1;
-    assert_int_equal(vg_stats_parse_date("2014", 0, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014", 0, &key, &err), 0);
     assert_int_equal(key, 20140000);
-    assert_int_equal(vg_stats_parse_date("2014", 1, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014", 1, &key, &err), 0);
     assert_int_equal(key, 20149999);
-    assert_int_equal(vg_stats_parse_date("2014-03", 0, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014-03", 0, &key, &err), 0);
     assert_int_equal(key, 20140300);
-    assert_int_equal(vg_stats_parse_date("2014-03", 1, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014-03", 1, &key, &err), 0);
     assert_int_equal(key, 20140399);
-    assert_int_equal(vg_stats_parse_date("2014-03-05", 0, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014-03-05", 0, &key, &err), 0);
     assert_int_equal(key, 20140305);
-    assert_int_equal(vg_stats_parse_date("2014-03-05", 1, &key, &err), 0);
+    assert_int_equal(vg_date_key("2014-03-05", 1, &key, &err), 0);
     assert_int_equal(key, 20140305);
-    assert_int_equal(vg_stats_parse_date("2016-02-29", 0, &key, &err), 0);
+    assert_int_equal(vg_date_key("2016-02-29", 0, &key, &err), 0);
     assert_int_equal(key, 20160229);
 
     const char *bad[] = {"",        "14",         "2014-",       "2014-1",    "2014-13",
@@ -375,7 +383,7 @@ static void test_parse_dates(void **state)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         key = -1;
         vg_error_clear(&err);
-        if (vg_stats_parse_date(bad[i], 0, &key, &err) != VG_EINVAL)
+        if (vg_date_key(bad[i], 0, &key, &err) != VG_EINVAL)
             fail_msg("'%s' accepted as a date (%lld)", bad[i], (long long)key);
         assert_int_equal(key, -1);
         assert_int_equal(err.code, VG_EINVAL);
@@ -392,13 +400,13 @@ static void test_parse_impossible_dates(void **state)
         int64_t key = -1;
         struct vg_error err;
         vg_error_clear(&err);
-        if (vg_stats_parse_date(bad[i], 0, &key, &err) != VG_EINVAL)
+        if (vg_date_key(bad[i], 0, &key, &err) != VG_EINVAL)
             fail_msg("'%s' accepted as a date (%lld)", bad[i], (long long)key);
         assert_int_equal(key, -1);
     }
     int64_t key = -1;
     struct vg_error err;
-    assert_int_equal(vg_stats_parse_date("2000-02-29", 1, &key, &err), 0);
+    assert_int_equal(vg_date_key("2000-02-29", 1, &key, &err), 0);
     assert_int_equal(key, 20000229);
 }
 
@@ -436,11 +444,11 @@ static void test_parse_errors(void **state)
                                "year=",   "month=1x", "year=20 14"};
     for (size_t i = 0; i < sizeof(bad_where) / sizeof(bad_where[0]); i++) {
         vg_error_clear(&err);
-        if (vg_stats_add_where(&q, bad_where[i], &err) != VG_EINVAL)
+        if (vg_filter_add_where(&q.filter, bad_where[i], &err) != VG_EINVAL)
             fail_msg("filter '%s' accepted", bad_where[i]);
         assert_true(err.message[0] != '\0');
     }
-    assert_int_equal(q.nwhere, 0);
+    assert_int_equal(q.filter.nwhere, 0);
 
     /* The good forms, and the names back. */
     assert_int_equal(
@@ -453,10 +461,10 @@ static void test_parse_errors(void **state)
     assert_int_equal(vg_stats_set_measures(&q, "wounded,incidents", &err), 0);
     assert_int_equal(q.nmeasures, 2);
     assert_int_equal(q.measures[0], VG_MEASURE_WOUNDED);
-    assert_int_equal(vg_stats_add_where(&q, "country=Côte d'Ivoire", &err), 0);
-    assert_int_equal(q.nwhere, 1);
-    assert_string_equal(q.where[0].value, "Côte d'Ivoire");
-    assert_int_equal(q.where[0].field, VG_DIM_COUNTRY);
+    assert_int_equal(vg_filter_add_where(&q.filter, "country=Côte d'Ivoire", &err), 0);
+    assert_int_equal(q.filter.nwhere, 1);
+    assert_string_equal(q.filter.where[0].value, "Côte d'Ivoire");
+    assert_int_equal(q.filter.where[0].field, VG_DIM_COUNTRY);
 
     for (int d = 0; d < VG_DIM_COUNT; d++) {
         enum vg_dim back = VG_DIM_COUNT;
