@@ -32,6 +32,8 @@ struct vg_csv_record {
     const char *raw; /* the record as it stands in the input, without its line end */
     size_t raw_len;
     int error;             /* 0, or VG_EFORMAT / VG_ETOOBIG when the record could not be split */
+    int text_after_quote;  /* a closing quote was followed by text (kept as it is): a sign of a
+                            * stray quote when the record spans lines */
     const char *error_msg; /* what was wrong, when error != 0 (then nfields is 0) */
 };
 
@@ -45,6 +47,12 @@ void vg_csv_destroy(struct vg_csv *r);
 /* Reads the next record into rec. Returns 1 when a record (possibly an error record) was read,
  * 0 at the end of the input, VG_EIO when reading failed, VG_ENOMEM. */
 int vg_csv_next(struct vg_csv *r, struct vg_csv_record *rec);
+
+/* Goes back into the record just returned by vg_csv_next: reading resumes on its second physical
+ * line. For a record that turned out to be damaged (a stray quote that swallowed the lines after
+ * it), this recovers the rows that followed. Returns 1 when it went back, 0 when the record was a
+ * single line (or there is no record to go back into). */
+int vg_csv_resync(struct vg_csv *r);
 
 /* The delimiter in use (known after the first vg_csv_next). */
 char vg_csv_delimiter(const struct vg_csv *r);

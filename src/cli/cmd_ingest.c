@@ -51,8 +51,8 @@ static int on_reject(void *p, const struct vg_reject *r)
         vg_buf_printf(&b, ",\"reason\":");
         vg_buf_json_string(&b, r->reason, strlen(r->reason));
         vg_buf_printf(&b, ",\"raw\":");
-        /* The raw row may not be UTF-8 (a Latin-1 file): escape bytes above 0x7F as \u00XX so the
-         * line stays valid JSON and the bytes can be recovered. */
+        /* The raw row may not be UTF-8 (a Latin-1 file): it is then read as Latin-1 and written
+         * as UTF-8, so the line stays valid JSON and the bytes can be recovered. */
         struct vg_buf raw;
         vg_buf_init(&raw, (size_t)1 << 30);
         if (vg_text_is_utf8(r->raw, r->raw_len))
@@ -98,22 +98,26 @@ static void help(void)
          "\n"
          "Options:\n"
          "  --format gtd|jsonl     input format (default: jsonl for *.jsonl and *.ndjson,\n"
-         "                         else gtd: delimited text with GTD column names)\n"
+         "                         else gtd: delimited text with GTD column names; csv is\n"
+         "                         another name for gtd)\n"
          "  --encoding auto|utf-8|latin1\n"
-         "                         text encoding (default auto: UTF-8, or ISO-8859-1 when\n"
-         "                         the text is not UTF-8)\n"
-         "  --delimiter CHAR       field delimiter: ',' ';' 'tab' (default: detected)\n"
+         "                         text encoding of delimited text (default auto: UTF-8,\n"
+         "                         or ISO-8859-1 when the text is not UTF-8; utf8 and\n"
+         "                         iso-8859-1 are accepted too); JSON lines are UTF-8\n"
+         "  --delimiter CHAR       field delimiter: any one character but '\"', or 'tab'\n"
+         "                         (default: detected from a sep= line or the header)\n"
          "  --source NAME          source of rows without a source column (default GTD)\n"
          "  --rejects FILE         write every rejected row to FILE as JSON lines\n"
-         "  --batch-rows N         commit at least every N rows (default: about every\n"
-         "                         50,000 rows; smaller makes progress visible sooner)\n"
+         "  --batch-rows N         commit at least every N rows, 1 to 65536 (default:\n"
+         "                         65536, fewer when the rows are large; smaller makes\n"
+         "                         progress visible to other readers sooner)\n"
          "  --json                 print the summary as one JSON object\n"
          "  --quiet                print no summary and no progress\n"
          "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help\n"
          "\n"
          "Exit status: 0 all rows stored, 3 stored with some rows rejected, 1 error,\n"
-         "2 usage error.");
+         "2 usage error, 130 interrupted (the rows read so far are stored).");
 }
 
 int cmd_ingest(struct cli *cli, int argc, char **argv)
@@ -170,8 +174,8 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         case 'b': {
             char *end;
             long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 1000000)
-                return cli_usage_error("ingest", "--batch-rows wants a number from 1 to 1000000");
+            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 65536)
+                return cli_usage_error("ingest", "--batch-rows wants a number from 1 to 65536");
             opts.batch_rows = v;
             break;
         }

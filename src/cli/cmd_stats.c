@@ -71,8 +71,7 @@ static void print_table(const struct vg_stats_result *r)
             if (v == VG_NULL_INT)
                 printf("%s%*s", r->ndims + m ? "  " : "", (int)width[r->ndims + m], "(unknown)");
             else
-                printf("%s%*lld", r->ndims + m ? "  " : "", (int)width[r->ndims + m],
-                       (long long)v);
+                printf("%s%*lld", r->ndims + m ? "  " : "", (int)width[r->ndims + m], (long long)v);
         }
         putchar('\n');
     }

@@ -1,7 +1,8 @@
 /* main.c - the `vigil` program: global options, then one sub-command per cmd_<name>.c.
  *
  * The CLI calls only the public API in include/vigil/. Exit statuses are the same for every
- * command (cli.h): 0 done, 1 failed, 2 wrong usage, 3 done with some input rejected. */
+ * command (cli.h): 0 done, 1 failed, 2 wrong usage, 3 done with some input rejected, 130
+ * interrupted. */
 #include "cli.h"
 
 #include <stdlib.h>
@@ -33,7 +34,8 @@ static void usage(FILE *f)
           "  --help       show this help; 'vigil COMMAND --help' shows a command's\n"
           "  --version    print the version\n"
           "\n"
-          "Exit status: 0 done, 1 error, 2 usage error, 3 done with some input rejected.\n",
+          "Exit status: 0 done, 1 error, 2 usage error, 3 done with some input rejected,\n"
+          "130 interrupted.\n",
           f);
 }
 

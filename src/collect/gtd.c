@@ -422,6 +422,8 @@ int vg__gtd_convert(const struct vg__gtd_map *m, char **vals, size_t *lens, size
             if (is_unknown(v, len) || is_sentinel(v, len))
                 break;
             if (parse_int(v, len, &x) == 0) {
+                if (x == -9 || x == -99)
+                    break; /* the sentinels, written as -9.0 */
                 if (x < 0)
                     return reject(row, m, i, "negative code: %.60s", v);
                 *code = x;

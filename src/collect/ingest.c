@@ -6,10 +6,10 @@
  * with their line and the column at fault; the rest are stored.
  *
  * Transactions: rows are written by a second thread (writer.c) in batches, one transaction each.
- * A process killed in the middle loses at most the open batch (the journal keeps the database
- * consistent); since every write is an upsert keyed on (source, source_id), running the same
- * ingest again stores the rest and leaves the committed rows as they are. Large inputs are written
- * in the store's bulk mode (vg_store_bulk_begin), which halves the bytes written.
+ * A process killed in the middle loses at most the two batches not yet committed (the journal keeps
+ * the database consistent); since every write is an upsert keyed on (source, source_id), running
+ * the same ingest again stores the rest and leaves the committed rows as they are. Large inputs are
+ * written in the store's bulk mode (vg_store_bulk_begin), which halves the bytes written.
  *
  * Counts: the store tells for each upsert whether it inserted, updated or left the row as it was;
  * rows read and rejected are counted here.
@@ -189,12 +189,35 @@ static int ingest_csv(struct ingest *in, int fd)
         if (rec.nfields == 1 && rec.lens[0] == 0)
             continue; /* a blank line is not a row */
         in->stats->rows++;
-        if (rec.nfields != ncols) {
-            char why[96];
-            snprintf(why, sizeof(why), "expected %zu fields as in the header, found %zu", ncols,
-                     rec.nfields);
-            if ((rc = do_reject(in, rec.line, "", why, rec.raw, rec.raw_len)))
+        const char *nl = memchr(rec.raw, '\n', rec.raw_len);
+        if (rec.nfields != ncols || (nl && rec.text_after_quote)) {
+            char why[160];
+            size_t raw_len = rec.raw_len;
+            long line = rec.line;
+            if (nl) {
+                /* A record over several lines with the wrong field count is most likely a stray
+                 * quote that swallowed the lines after it: reject its first line only and read
+                 * the others again as rows of their own. */
+                raw_len = (size_t)(nl - rec.raw);
+                if (raw_len && rec.raw[raw_len - 1] == '\r')
+                    raw_len--;
+                if (rec.nfields != ncols)
+                    snprintf(why, sizeof(why),
+                             "expected %zu fields as in the header, found %zu in a quoted field "
+                             "spanning lines; reading resumes on the next line",
+                             ncols, rec.nfields);
+                else
+                    snprintf(why, sizeof(why),
+                             "a quoted field spanning lines closes before other text: a stray "
+                             "quote; reading resumes on the next line");
+            } else {
+                snprintf(why, sizeof(why), "expected %zu fields as in the header, found %zu", ncols,
+                         rec.nfields);
+            }
+            if ((rc = do_reject(in, line, "", why, rec.raw, raw_len)))
                 goto done;
+            if (nl)
+                vg_csv_resync(csv);
             continue;
         }
         size_t bad = 0;
@@ -381,7 +404,11 @@ static int ingest_jsonl(struct ingest *in, int fd)
                            len);
         } else if (rc == 0 && (rc = vg__gtd_map_create(names, nlens, n, &map, &merr)) != 0) {
             rc = rc == VG_EFORMAT || rc == VG_ETOOBIG
-                     ? do_reject(in, lineno, "", merr.message, line.data, len)
+                     ? do_reject(in, lineno, "",
+                                 rc == VG_EFORMAT ? "the object has no eventid or no year (iyear "
+                                                    "or year)"
+                                                  : merr.message,
+                                 line.data, len)
                      : vg_error_set(in->err, rc, "%s", merr.message);
         } else if (rc == 0) {
             rc = take_row(in, map, vals, vlens, n, lineno, line.data, len);
@@ -462,7 +489,7 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
         *err = werr;
         rc = wrc;
     }
-    if (in.opts->on_progress && in.total)
+    if (!rc && in.opts->on_progress && in.total)
         in.opts->on_progress(in.opts->ctx, in.total, in.total);
     if (!rc)
         mine.unchanged = mine.rows - mine.rejected - mine.inserted - mine.updated;
@@ -482,6 +509,7 @@ done:
 int vg_ingest_path(struct vg_store *s, const char *path, const struct vg_ingest_opts *opts,
                    struct vg_ingest_stats *stats, struct vg_error *err)
 {
+    vg_error_clear(err);
     if (strcmp(path, "-") == 0)
         return vg_ingest_fd(s, STDIN_FILENO, "<stdin>", opts, stats, err);
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -2,8 +2,9 @@
  *
  * Parsing a file and writing SQLite pages are each about half of an ingest, so they run on two
  * threads: the caller parses and converts rows and copies each into a batch; a full batch goes to
- * the writer thread, which sorts it by (source, source_id) and upserts it in one transaction
- * while the caller fills the other batch. Sorting clusters the index updates (GTD event ids begin
+ * the writer thread, which upserts it in one transaction while the caller fills the other batch.
+ * Before handing a batch over, the caller sorts it by (source, source_id) (the writer thread has
+ * the more work). Sorting clusters the index updates (GTD event ids begin
  * with the date, so the date index gains too) and gives rows of a batch neighbouring ids.
  *
  * Data structure: two batches (double buffering). A batch is an arena of fixed size holding the

@@ -38,7 +38,11 @@ struct vg_csv {
     char delim;
     size_t max_record, max_fields;
     long line;
-    uint64_t consumed;          /* bytes before `start` already handed out */
+    uint64_t consumed; /* bytes before `start` already handed out */
+    size_t last_start; /* where the record last returned began, for vg_csv_resync */
+    size_t last_used;  /* its length; 0 when there is nothing to resync */
+    long last_line;
+    int text_after_quote;       /* the record being parsed has text after a closing quote */
     unsigned char special[256]; /* bytes that end an unquoted run: delimiter, CR, LF */
     char *out;                  /* unquoted field bytes, NUL after each */
     size_t out_size;
@@ -248,6 +252,7 @@ static int parse(struct vg_csv *r, size_t *used, size_t *raw_len, long *lines)
 
     r->nfields = 0;
     r->err_msg = NULL;
+    r->text_after_quote = 0;
     for (;;) {
         char *fstart = o;
         if (p < end && *p == '"') {
@@ -274,6 +279,8 @@ static int parse(struct vg_csv *r, size_t *used, size_t *raw_len, long *lines)
                     p++;
                     continue;
                 }
+                if (p < end && !special[(unsigned char)*p])
+                    r->text_after_quote = 1;
                 break;
             }
         }
@@ -357,6 +364,7 @@ int vg_csv_next(struct vg_csv *r, struct vg_csv_record *rec)
 {
     int rc;
     memset(rec, 0, sizeof(*rec));
+    r->last_used = 0;
     if (!r->started && (rc = start_input(r)))
         return rc;
     for (;;) {
@@ -409,7 +417,27 @@ int vg_csv_next(struct vg_csv *r, struct vg_csv_record *rec)
         rec->line = r->line;
         rec->raw = r->buf + r->start;
         rec->raw_len = raw_len;
+        rec->text_after_quote = r->text_after_quote;
+        r->last_start = r->start;
+        r->last_used = used;
+        r->last_line = r->line;
         consume(r, used, lines);
         return 1;
     }
+}
+
+int vg_csv_resync(struct vg_csv *r)
+{
+    if (!r->last_used)
+        return 0;
+    const char *base = r->buf + r->last_start;
+    const char *nl = memchr(base, '\n', r->last_used);
+    if (!nl || (size_t)(nl - base) + 1 >= r->last_used)
+        return 0; /* the record is one line: nothing to go back to */
+    size_t first = (size_t)(nl - base) + 1;
+    r->consumed -= r->last_used - first;
+    r->start = r->last_start + first;
+    r->line = r->last_line + 1;
+    r->last_used = 0;
+    return 1;
 }
