@@ -11,6 +11,7 @@
 #include "vigil/incident.h"
 #include "vigil/ingest.h"
 #include "vigil/mem.h"
+#include "vigil/select.h"
 #include "vigil/stats.h"
 #include "vigil/store.h"
 #include "vigil/text.h"

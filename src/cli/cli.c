@@ -168,3 +168,21 @@ void cli_outfile_abort(struct cli_outfile *o)
     free(o->path);
     memset(o, 0, sizeof(*o));
 }
+
+int cli_filter_option(const char *cmd, int c, const char *arg, struct vg_filter *f)
+{
+    struct vg_error err;
+    int rc;
+    vg_error_clear(&err);
+    if (c == 'w')
+        rc = vg_filter_add_where(f, arg, &err);
+    else if (c == 'F')
+        rc = vg_date_key(arg, 0, &f->from, &err);
+    else
+        rc = vg_date_key(arg, 1, &f->to, &err);
+    if (rc)
+        return cli_usage_error(cmd, "%s", err.message);
+    if (f->from && f->to && f->from > f->to)
+        return cli_usage_error(cmd, "--from is after --to");
+    return 0;
+}

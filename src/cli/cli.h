@@ -49,5 +49,31 @@ void cli_outfile_abort(struct cli_outfile *o);
 
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_analyze(struct cli *cli, int argc, char **argv);
+
+/* The sub-commands of `vigil analyze`, one cmd_analyze_<name>.c each. argv[0] is the
+ * sub-command's name. */
+int cmd_analyze_trend(struct cli *cli, int argc, char **argv);
+int cmd_analyze_surge(struct cli *cli, int argc, char **argv);
+int cmd_analyze_gistar(struct cli *cli, int argc, char **argv);
+int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv);
+int cmd_analyze_knox(struct cli *cli, int argc, char **argv);
+int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv);
+
+/* Handles the options every analysis of incidents shares: --where FIELD=VALUE, --from DATE and
+ * --to DATE, given as getopt returned them (c is 'w', 'F' or 'T'). Returns 0, or CLI_USAGE after
+ * printing the problem for command cmd. */
+int cli_filter_option(const char *cmd, int c, const char *arg, struct vg_filter *f);
+/* The getopt_long entries of those options, to copy into a command's table. */
+#define CLI_FILTER_OPTIONS                                                                         \
+    {"where", required_argument, NULL, 'w'}, {"from", required_argument, NULL, 'F'},               \
+    {                                                                                              \
+        "to", required_argument, NULL, 'T'                                                         \
+    }
+#define CLI_FILTER_HELP                                                                            \
+    "  --where FIELD=VALUE        keep only matching incidents; repeat the same FIELD\n"           \
+    "                             for either value, different fields must all match\n"             \
+    "  --from YYYY[-MM[-DD]]      first date (inclusive)\n"                                        \
+    "  --to YYYY[-MM[-DD]]        last date (inclusive)\n"
 
 #endif

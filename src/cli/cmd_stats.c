@@ -17,11 +17,8 @@ static void help(void)
          "\n"
          "Options:\n"
          "  --by DIM[,DIM...]          dimensions to group by (none: one total row)\n"
-         "  --measure M[,M...]         incidents, killed, wounded (default: incidents)\n"
-         "  --where FIELD=VALUE        keep only matching incidents; repeat the same FIELD\n"
-         "                             for either value, different fields must all match\n"
-         "  --from YYYY[-MM[-DD]]      first date (inclusive)\n"
-         "  --to YYYY[-MM[-DD]]        last date (inclusive)\n"
+         "  --measure M[,M...]         incidents, killed, wounded (default: "
+         "incidents)\n" CLI_FILTER_HELP
          "  --format table|csv|json    output format (default table)\n"
          "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                     show this help\n"
@@ -132,9 +129,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"by", required_argument, NULL, 'b'},
                                              {"measure", required_argument, NULL, 'm'},
-                                             {"where", required_argument, NULL, 'w'},
-                                             {"from", required_argument, NULL, 'F'},
-                                             {"to", required_argument, NULL, 'T'},
+                                             CLI_FILTER_OPTIONS,
                                              {"format", required_argument, NULL, 'o'},
                                              {"db", required_argument, NULL, 'D'},
                                              {"help", no_argument, NULL, 'h'},
@@ -158,13 +153,10 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             rc = vg_stats_set_measures(&q, optarg, &err);
             break;
         case 'w':
-            rc = vg_filter_add_where(&q.filter, optarg, &err);
-            break;
         case 'F':
-            rc = vg_date_key(optarg, 0, &q.filter.from, &err);
-            break;
         case 'T':
-            rc = vg_date_key(optarg, 1, &q.filter.to, &err);
+            if (cli_filter_option("stats", c, optarg, &q.filter))
+                return CLI_USAGE;
             break;
         case 'o':
             if (strcmp(optarg, "table") == 0)
@@ -191,8 +183,6 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     }
     if (optind < argc)
         return cli_usage_error("stats", "unexpected argument '%s'", argv[optind]);
-    if (q.filter.from && q.filter.to && q.filter.from > q.filter.to)
-        return cli_usage_error("stats", "--from is after --to");
 
     struct vg_store *store = NULL;
     struct vg_stats_result *r = NULL;

@@ -15,6 +15,7 @@ static const struct {
 } commands[] = {
     {"ingest", cmd_ingest, "take incident files (GTD layout, JSON lines) into the database"},
     {"stats", cmd_stats, "count incidents, killed and wounded, grouped by dimensions"},
+    {"analyze", cmd_analyze, "trends, surges, hotspots and near-repeat patterns"},
 };
 
 static void usage(FILE *f)

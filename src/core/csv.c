@@ -176,6 +176,8 @@ static int start_input(struct vg_csv *r)
 {
     for (;;) { /* until the first line with content is in the buffer */
         const char *b = r->buf + r->start, *e = r->buf + r->end;
+        if (e - b >= 3 && memcmp(b, "\xEF\xBB\xBF", 3) == 0)
+            b += 3;
         while (b < e && (*b == '\n' || *b == '\r'))
             b++;
         if (memchr(b, '\n', (size_t)(e - b)) || r->eof || r->end - r->start >= r->max_record)
