@@ -221,6 +221,12 @@ static int ingest_csv(struct ingest *in, int fd)
             continue;
         }
         size_t bad = 0;
+        if (memchr(rec.raw, '\0', rec.raw_len)) {
+            if ((rc = do_reject(in, rec.line, "", "the row holds a NUL byte", rec.raw,
+                                rec.raw_len)))
+                goto done;
+            continue;
+        }
         rc = to_utf8(in, rec.fields, rec.lens, rec.nfields, rec.raw, rec.raw_len, &bad);
         if (rc > 0) {
             if ((rc = do_reject(in, rec.line, vg__gtd_map_name(map, bad), "text is not valid UTF-8",

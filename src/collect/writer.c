@@ -103,7 +103,7 @@ static uint64_t prefix_key(const char *s)
     int i = 0;
     for (; i < 8 && s[i]; i++)
         k = (k << 8) | (unsigned char)s[i];
-    return k << (8 * (8 - i));
+    return i == 0 ? 0 : k << (8 * (8 - i));
 }
 
 static int cmp_rows(const void *pa, const void *pb)

@@ -45,8 +45,7 @@ static const char *const migrations[] = {
     "  summary TEXT,"
     "  extra TEXT NOT NULL DEFAULT '{}',"
     "  UNIQUE (source, source_id)"
-    ");"
-    "CREATE INDEX incidents_date ON incidents (year, month, day);",
+    ");",
     /* 2: counters that tell derived data (the analytic cube) whether it is still current */
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('incidents_version', 0), ('incidents_rewrites', 0);",
@@ -189,7 +188,8 @@ int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_
      * the B-tree work of an ingest by about a fifth. Only possible before the first write. */
     if (!(flags & VG_STORE_READONLY) && (rc = vg_store_exec(s, "PRAGMA page_size=16384", err)))
         goto fail;
-    if (!(flags & VG_STORE_READONLY) && set_journal_mode(s, "WAL")) {
+    int in_memory = strcmp(path, ":memory:") == 0 || path[0] == '\0';
+    if (!(flags & VG_STORE_READONLY) && !in_memory && set_journal_mode(s, "WAL")) {
         rc = vg_error_set(err, VG_EDB, "cannot put database %s in WAL mode: %s", path,
                           sqlite3_errmsg(s->db));
         goto fail;
