@@ -354,6 +354,50 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
     return 0;
 }
 
+/* Copies n bytes of the file at path, from offset from, into fd at offset to. The kernel copies
+ * (copy_file_range) where it can, so the old columns never pass through this process's memory:
+ * appending to a cube of any size takes no more memory than appending to a small one. */
+static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint64_t n)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return VG_EIO;
+    int rc = 0;
+    loff_t off_in = (loff_t)from, off_out = (loff_t)to;
+    while (n > 0) {
+        ssize_t w = copy_file_range(in, &off_in, fd, &off_out, n, 0);
+        if (w > 0) {
+            n -= (uint64_t)w;
+            continue;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w == 0 || !(errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
+                        errno == EINVAL)) {
+            rc = VG_EIO;
+            break;
+        }
+        /* No kernel copy here: read and write through a small buffer. */
+        char buf[1 << 16];
+        while (n > 0 && rc == 0) {
+            size_t want = n < sizeof(buf) ? (size_t)n : sizeof(buf);
+            ssize_t r = pread(in, buf, want, off_in);
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r <= 0) {
+                rc = VG_EIO;
+                break;
+            }
+            rc = pwrite_all(fd, buf, (size_t)r, (uint64_t)off_out);
+            off_in += r;
+            off_out += r;
+            n -= (uint64_t)r;
+        }
+    }
+    close(in);
+    return rc;
+}
+
 static int flush_chunk(struct builder *b)
 {
     for (int c = 0; c < NCOLS && b->fill; c++) {
@@ -496,8 +540,7 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
     }
     if (oh) { /* the old rows, as they are, and the old dictionaries, in code order */
         for (int c = 0; c < NCOLS; c++)
-            if ((rc = pwrite_all(b.fd, (const char *)old->map + oh->col_off[c], base * col_size[c],
-                                 b.col_off[c])))
+            if ((rc = copy_range(path, oh->col_off[c], b.fd, b.col_off[c], base * col_size[c])))
                 goto ioerr;
         for (int d = 0; d < NTEXT; d++) {
             for (uint32_t i = 0; i < old->dict[d].n; i++) {

@@ -1,0 +1,229 @@
+/* test_cube.c - the analytic cube: its columns, and how it follows the database (append, rebuild,
+ * a damaged file). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "vigil/cube.h"
+#include "vigil/error.h"
+#include "vigil/incident.h"
+#include "vigil/ingest.h"
+#include "vigil/store.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct fx {
+    char *dir;
+    char db[TU_PATH_MAX];
+    struct vg_store *s;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct vg_error err;
+    f->dir = tu_mkdtemp();
+    tu_join(f->db, f->dir, "c.db");
+    if (vg_store_open(f->db, 0, &f->s, &err) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    vg_store_close(f->s);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static void ingest(struct fx *f, const char *text)
+{
+    char csv[TU_PATH_MAX];
+    struct vg_ingest_stats st = {0};
+    struct vg_error err;
+    tu_write_str(tu_join(csv, f->dir, "in.csv"), text);
+    if (vg_ingest_path(f->s, csv, NULL, &st, &err) != 0 || st.rejected)
+        fail_msg("ingest: %s (%lld rejected)", err.message, (long long)st.rejected);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long len = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *d = malloc((size_t)len + 1);
+    assert_int_equal(fread(d, 1, (size_t)len, fp), (size_t)len);
+    fclose(fp);
+    *n = (size_t)len;
+    return d;
+}
+
+static const char rows1[] = "eventid,iyear,imonth,iday,country_txt,region_txt,gname,nkill,nwound,"
+                            "latitude,longitude\n"
+                            "a1,2014,3,9,Iraq,Middle East & North Africa,ISIL,4,,33.3,44.4\n"
+                            "a2,2015,0,0,Syria,,Unknown,-9,2,,\n";
+static const char rows2[] = "eventid,iyear,imonth,iday,country_txt,region_txt,gname,nkill,nwound,"
+                            "latitude,longitude\n"
+                            "a3,2016,12,31,Yemen,Middle East & North Africa,AQAP,0,1,15.3,44.2\n"
+                            "a4,2016,1,1,Iraq,Middle East & North Africa,ISIL,7,7,36.3,43.1\n";
+
+static void test_columns(void **state)
+{
+    struct fx *f = *state;
+    struct vg_cube *c = NULL;
+    struct vg_error err;
+    ingest(f, rows1);
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    const struct vg_cube_columns *col = vg_cube_columns(c);
+    assert_int_equal(col->n, 2);
+    /* Rows are in id order; find a1 by its year. */
+    size_t a1 = col->year[0] == 2014 ? 0 : 1, a2 = 1 - a1;
+    assert_int_equal(col->year[a1], 2014);
+    assert_int_equal(col->month[a1], 3);
+    assert_int_equal(col->day[a1], 9);
+    assert_int_equal(col->month[a2], 0); /* unknown month and day are 0 */
+    assert_int_equal(col->day[a2], 0);
+    assert_int_equal(col->killed[a1], 4);
+    assert_int_equal(col->killed[a2], -1); /* -9: unknown */
+    assert_int_equal(col->wounded[a1], -1);
+    assert_int_equal(col->wounded[a2], 2);
+    assert_true(fabs(col->latitude[a1] - 33.3) < 1e-12);
+    assert_true(isnan(col->latitude[a2]));
+    assert_string_equal(vg_cube_dict_value(c, VG_DIM_COUNTRY, col->code[VG_DIM_COUNTRY][a1]),
+                        "Iraq");
+    assert_int_equal(col->code[VG_DIM_REGION][a2], VG_CUBE_UNKNOWN);
+    uint32_t code;
+    assert_int_equal(vg_cube_dict_find(c, VG_DIM_GROUP, "ISIL", &code), 0);
+    assert_int_equal(col->code[VG_DIM_GROUP][a1], code);
+    assert_int_equal(vg_cube_dict_find(c, VG_DIM_GROUP, "nobody", &code), VG_ENOTFOUND);
+    assert_int_equal(vg_cube_dict_size(c, VG_DIM_SOURCE), 1);
+    vg_cube_close(c);
+}
+
+static void test_append_equals_rebuild(void **state)
+{
+    struct fx *f = *state;
+    struct vg_error err;
+    char cube[TU_PATH_MAX + 8];
+    snprintf(cube, sizeof(cube), "%s.cube", f->db);
+    ingest(f, rows1);
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    ingest(f, rows2); /* only new rows: the cube is appended to */
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    size_t n1, n2;
+    char *appended = slurp(cube, &n1);
+    assert_int_equal(unlink(cube), 0); /* no cube: built from the whole table */
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    char *rebuilt = slurp(cube, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(appended, rebuilt, n1);
+    free(appended);
+    free(rebuilt);
+    struct vg_cube *c = NULL;
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 4);
+    vg_cube_close(c);
+}
+
+static void test_update_rebuilds(void **state)
+{
+    struct fx *f = *state;
+    struct vg_error err;
+    struct vg_cube *c = NULL;
+    ingest(f, rows1);
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    /* a1 now killed 5: an update, so the cube cannot be appended to and is rebuilt. */
+    ingest(f, "eventid,iyear,imonth,iday,country_txt,region_txt,gname,nkill,nwound,latitude,"
+              "longitude\n"
+              "a1,2014,3,9,Iraq,Middle East & North Africa,ISIL,5,,33.3,44.4\n");
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    const struct vg_cube_columns *col = vg_cube_columns(c);
+    assert_int_equal(col->n, 2);
+    size_t a1 = col->year[0] == 2014 ? 0 : 1;
+    assert_int_equal(col->killed[a1], 5);
+    vg_cube_close(c);
+}
+
+static void test_damaged_file_is_rebuilt(void **state)
+{
+    struct fx *f = *state;
+    struct vg_error err;
+    struct vg_cube *c = NULL;
+    char cube[TU_PATH_MAX + 8];
+    snprintf(cube, sizeof(cube), "%s.cube", f->db);
+    ingest(f, rows1);
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    size_t n;
+    char *good = slurp(cube, &n);
+    /* Truncated, garbage, and empty files are all found invalid and replaced. */
+    const size_t sizes[] = {n / 2, 0};
+    for (size_t k = 0; k < 2; k++) {
+        tu_write_file(cube, good, sizes[k]);
+        assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+        assert_int_equal(vg_cube_columns(c)->n, 2);
+        vg_cube_close(c);
+    }
+    char *junk = malloc(n);
+    for (size_t i = 0; i < n; i++)
+        junk[i] = (char)(i * 7 + 3);
+    tu_write_file(cube, junk, n);
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 2);
+    vg_cube_close(c);
+    size_t n2;
+    char *again = slurp(cube, &n2);
+    assert_int_equal(n2, n);
+    assert_memory_equal(again, good, n);
+    free(good);
+    free(junk);
+    free(again);
+}
+
+static void test_empty_database(void **state)
+{
+    struct fx *f = *state;
+    struct vg_error err;
+    struct vg_cube *c = NULL;
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 0);
+    assert_int_equal(vg_cube_dict_size(c, VG_DIM_COUNTRY), 0);
+    vg_cube_close(c);
+}
+
+static void test_in_memory_database(void **state)
+{
+    (void)state;
+    struct vg_store *s = NULL;
+    struct vg_error err;
+    struct vg_cube *c = NULL;
+    assert_int_equal(vg_store_open(":memory:", 0, &s, &err), 0);
+    assert_int_equal(vg_cube_open(s, &c, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "in-memory"));
+    vg_store_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_append_equals_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_update_rebuilds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_database, setup, teardown),
+        cmocka_unit_test(test_in_memory_database),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
