@@ -241,8 +241,7 @@ static void series_finish(struct vg_series *s)
 }
 
 int vg_series_build(const struct vg_cube *c, const struct vg_selection *sel,
-                    const struct vg_series_query *q, struct vg_series **out,
-                    struct vg_error *err)
+                    const struct vg_series_query *q, struct vg_series **out, struct vg_error *err)
 {
     const struct vg_cube_columns *cols = vg_cube_columns(c);
     struct vg_series *s = NULL;
@@ -349,7 +348,8 @@ int vg_series_build(const struct vg_cube *c, const struct vg_selection *sel,
             if (g.code)
                 text = vg_cube_dict_value(c, g.dim, k);
             else
-                snprintf(num, sizeof(num), "%d", g.dim == VG_DIM_YEAR ? (int)k + YEAR_MIN : (int)k + 1);
+                snprintf(num, sizeof(num), "%d",
+                         g.dim == VG_DIM_YEAR ? (int)k + YEAR_MIN : (int)k + 1);
             if (!(s->groups[slot[k]] = vg_strdup(text))) {
                 rc = vg_error_set(err, VG_ENOMEM, "out of memory");
                 goto fail;
@@ -410,10 +410,11 @@ static int cmp_size(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Adds value v (VG_NULL_INT or a count) to the sum cell *dst, where -1 means "nothing known". */
-static void add_sum(int64_t *dst, int64_t v)
+/* Adds the sum v of a cell with n incidents to the sum cell *dst, where -1 means "nothing
+ * known": a cell without incidents knows nothing, its 0 is no known value. */
+static void add_sum(int64_t *dst, int64_t v, int64_t n)
 {
-    if (v == VG_NULL_INT)
+    if (v == VG_NULL_INT || n == 0)
         return;
     if (*dst < 0)
         *dst = 0;
@@ -469,15 +470,17 @@ int vg_series_top(const struct vg_series *s, enum vg_measure m, size_t k, struct
     for (size_t j = 0; j < s->ngroups; j++) {
         size_t from = j < nkeep ? keep[j] : rank[j].group;
         size_t to = j < nkeep ? j : nkeep;
-        if (j < nkeep && s->groups && s->groups[from] && !(r->groups[to] = vg_strdup(s->groups[from]))) {
+        if (j < nkeep && s->groups && s->groups[from] &&
+            !(r->groups[to] = vg_strdup(s->groups[from]))) {
             rc = vg_error_set(err, VG_ENOMEM, "out of memory");
             goto fail;
         }
         for (size_t t = 0; t < s->nperiods; t++) {
             size_t a = from * s->nperiods + t, b = to * r->nperiods + t;
-            r->values[VG_MEASURE_INCIDENTS][b] += s->values[VG_MEASURE_INCIDENTS][a];
-            add_sum(&r->values[VG_MEASURE_KILLED][b], s->values[VG_MEASURE_KILLED][a]);
-            add_sum(&r->values[VG_MEASURE_WOUNDED][b], s->values[VG_MEASURE_WOUNDED][a]);
+            int64_t n = s->values[VG_MEASURE_INCIDENTS][a];
+            r->values[VG_MEASURE_INCIDENTS][b] += n;
+            add_sum(&r->values[VG_MEASURE_KILLED][b], s->values[VG_MEASURE_KILLED][a], n);
+            add_sum(&r->values[VG_MEASURE_WOUNDED][b], s->values[VG_MEASURE_WOUNDED][a], n);
         }
     }
     if (r->other && !(r->groups[nkeep] = vg_strdup("other"))) {

@@ -36,7 +36,7 @@
 #include <string.h>
 
 static const char *const method_names[VG_SURGE_METHOD_COUNT] = {"cusum", "ewma", "ears-c1",
-                                                                 "ears-c2", "ears-c3"};
+                                                                "ears-c2", "ears-c3"};
 
 #define EARS_BASELINE 7
 #define EARS_GUARD 2
@@ -199,8 +199,8 @@ static double ears_score(const struct vg_surge_params *p, const double *x, size_
     return (x[t] - *mean) / (sd > p->min_sd ? sd : p->min_sd);
 }
 
-static void ears(enum vg_surge_method m, const struct vg_surge_params *p, const double *x,
-                 size_t n, struct vg_surge_point *out)
+static void ears(enum vg_surge_method m, const struct vg_surge_params *p, const double *x, size_t n,
+                 struct vg_surge_point *out)
 {
     for (size_t t = vg_surge_history(m, p); t < n; t++) {
         struct vg_surge_point *o = &out[t];
@@ -227,8 +227,8 @@ static void ears(enum vg_surge_method m, const struct vg_surge_params *p, const 
     }
 }
 
-int vg_surge_run(enum vg_surge_method m, const struct vg_surge_params *p, const double *x,
-                 size_t n, struct vg_surge_point *out, struct vg_error *err)
+int vg_surge_run(enum vg_surge_method m, const struct vg_surge_params *p, const double *x, size_t n,
+                 struct vg_surge_point *out, struct vg_error *err)
 {
     int rc;
     if ((unsigned)m >= VG_SURGE_METHOD_COUNT)

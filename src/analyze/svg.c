@@ -43,8 +43,8 @@
 #define LEGEND_NAME_MAX 60 /* characters of a name shown in the legend */
 #define MARKERS_MAX 60     /* points up to which every value gets a dot */
 
-static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
-                                      "#8c564b", "#e377c2", "#17becf"};
+static const char *const palette[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
+                                      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 #define NPALETTE (sizeof(palette) / sizeof(palette[0]))
 #define GREY "#7f7f7f"
 
@@ -193,8 +193,9 @@ static int draw_line(struct vg_buf *b, const struct vg_svg_chart *c, const struc
 {
     const struct vg_svg_line *line = &c->lines[l];
     const char *name = line->name ? line->name : "(unknown)";
-    int rc = vg_buf_printf(b, "<g fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
-                              "stroke-linejoin=\"round\">\n<title>",
+    int rc = vg_buf_printf(b,
+                           "<g fill=\"none\" stroke=\"%s\" stroke-width=\"2\" "
+                           "stroke-linejoin=\"round\">\n<title>",
                            colour(l));
     if (!rc)
         rc = escape(b, name, 0);
@@ -282,7 +283,8 @@ int vg_svg_render(struct vg_buf *b, const struct vg_svg_chart *c, struct vg_erro
             rc = vg_buf_printf(b, "</title>\n");
     }
     if (!rc)
-        rc = vg_buf_printf(b, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
+        rc = vg_buf_printf(b,
+                           "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n",
                            WIDTH, height);
     if (!rc && c->title)
         rc = text(b, WIDTH / 2.0, 34, "middle", "font-size=\"18\" font-weight=\"bold\"", c->title,
@@ -321,7 +323,7 @@ int vg_svg_render(struct vg_buf *b, const struct vg_svg_chart *c, struct vg_erro
     for (size_t pass = 0; pass < 2 && !rc && !labelled; pass++) {
         for (size_t i = 0; i < c->npoints && !rc; i++) {
             size_t pos = c->x_pos ? c->x_pos[i] : c->x_phase + i;
-            int tick = pos % step == 0 && !(c->x_pos && i && c->x_pos[i - 1] == pos);
+            int tick = step == 1 || (pos % step == 0 && !(c->x_pos && i && c->x_pos[i - 1] == pos));
             if (pass == 0 ? !tick : i != 0)
                 continue;
             labelled++;

@@ -24,34 +24,35 @@ static void help(void)
 {
     puts("Usage: vigil [--db PATH] analyze trend --period year|month|week [OPTIONS]\n"
          "\n"
-         "Counts incidents and sums the known killed and wounded per period, with the change\n"
-         "from the period before: the difference, and the percentage of the value before\n"
-         "(none when the period before has 0, or for the first period).\n"
+         "Counts incidents and sums the known killed and wounded per period, with the\n"
+         "change from the period before: the difference, and the percentage of the value\n"
+         "before (none when that is 0, or for the first period).\n"
          "\n"
          "Options:\n"
          "  --period year|month|week   the period; weeks are ISO 8601 weeks (2020-W53),\n"
          "                             Monday to Sunday, of the ISO week-numbering year\n"
          "  --by DIM                   one series per value of DIM: year, month, country,\n"
-         "                             region, attack, target, weapon, group, source\n" CLI_FILTER_HELP
+         "                             region, attack, target, weapon, group, "
+         "source\n" CLI_FILTER_HELP
          "  --format table|csv|json|svg  output format (default table); svg draws a line\n"
          "                             chart of one measure\n"
          "  --measure M                what the chart shows and ranks the series by:\n"
          "                             incidents, killed or wounded (default incidents)\n"
-         "  --top N                    the chart draws the N series with the largest totals\n"
-         "                             and sums the rest as \"other\" (1 to 15, default 8)\n"
-         "  --out FILE                 write to FILE (whole or not at all), not to stdout\n"
+         "  --top N                    the chart draws the N series of largest total and\n"
+         "                             sums the rest as \"other\" (1 to 15, default 8)\n"
+         "  --out FILE                 write to FILE (whole or not at all), not stdout\n"
          "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                     show this help\n"
          "\n"
-         "Every period from the first to the last one holding a selected incident is listed,\n"
-         "with 0 when it has none. Incidents whose date has no month (for months and weeks)\n"
-         "or no day (for weeks) are left out; a note on stderr tells how many (in JSON, the\n"
-         "field left_out). Killed and wounded add up the known values only, and are unknown\n"
-         "for a period whose incidents all have them unknown.\n"
+         "Every period from the first to the last one holding a selected incident is\n"
+         "listed, with 0 when it has none. Incidents whose date has no month (for months\n"
+         "and weeks) or no day (for weeks) are left out; a note on stderr tells how many\n"
+         "(in JSON, the field left_out). Killed and wounded add up the known values only,\n"
+         "and are unknown for a period whose incidents all have them unknown.\n"
          "\n"
-         "Columns: [DIM,] period, then for each of incidents, killed and wounded: the value,\n"
-         "its change (_change) and its change in percent (_pct). Unknown values and changes\n"
-         "are empty in CSV, null in JSON, (unknown) and - in tables.");
+         "Columns: [DIM,] period, then for each of incidents, killed and wounded: the\n"
+         "value, its change (_change) and its change in percent (_pct). Unknown values\n"
+         "and changes are empty in CSV, null in JSON, (unknown) and - in tables.");
 }
 
 /* ---- the rows ---- */
@@ -282,9 +283,9 @@ static int render_svg(struct vg_buf *b, const struct vg_series *all, enum vg_mea
         goto done;
     }
     size_t np = s->nperiods, nl = s->ngroups;
-    if ((np && (!(y = malloc(np * nl * sizeof(double))) || !(labels = malloc(np * 24)) ||
-                !(label_ptrs = malloc(np * sizeof(char *))) ||
-                !(pos = malloc(np * sizeof(size_t)))))) {
+    if ((np &&
+         (!(y = malloc(np * nl * sizeof(double))) || !(labels = malloc(np * 24)) ||
+          !(label_ptrs = malloc(np * sizeof(char *))) || !(pos = malloc(np * sizeof(size_t)))))) {
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");
         goto done;
     }
@@ -304,9 +305,10 @@ static int render_svg(struct vg_buf *b, const struct vg_series *all, enum vg_mea
             y[g * np + t] = v == VG_NULL_INT ? NAN : (double)v;
         }
         if (!s->grouped)
-            snprintf(names[g], sizeof(names[g]), "%s", m == VG_MEASURE_INCIDENTS ? "incidents"
-                                                       : m == VG_MEASURE_KILLED  ? "killed"
-                                                                                 : "wounded");
+            snprintf(names[g], sizeof(names[g]), "%s",
+                     m == VG_MEASURE_INCIDENTS ? "incidents"
+                     : m == VG_MEASURE_KILLED  ? "killed"
+                                               : "wounded");
         else if (s->other && g == nl - 1)
             snprintf(names[g], sizeof(names[g]), "other (%zu %s)", s->other,
                      s->other == 1 ? "value" : "values");
@@ -315,11 +317,12 @@ static int render_svg(struct vg_buf *b, const struct vg_series *all, enum vg_mea
     }
 
     /* Title: what, per what, by what, over which periods, for which incidents. */
-    size_t len = (size_t)snprintf(title, sizeof(title), "%s per %s",
-                                  m == VG_MEASURE_INCIDENTS ? "Incidents"
-                                  : m == VG_MEASURE_KILLED  ? "Killed"
-                                                            : "Wounded",
-                                  s->period == VG_PERIOD_WEEK ? "ISO week" : vg_period_name(s->period));
+    size_t len =
+        (size_t)snprintf(title, sizeof(title), "%s per %s",
+                         m == VG_MEASURE_INCIDENTS ? "Incidents"
+                         : m == VG_MEASURE_KILLED  ? "Killed"
+                                                   : "Wounded",
+                         s->period == VG_PERIOD_WEEK ? "ISO week" : vg_period_name(s->period));
     if (s->grouped && len < sizeof(title))
         len += (size_t)snprintf(title + len, sizeof(title) - len, " by %s", vg_dim_name(s->by));
     if (np && len < sizeof(title))
@@ -442,8 +445,7 @@ int cmd_analyze_trend(struct cli *cli, int argc, char **argv)
             else if (strcmp(optarg, "wounded") == 0)
                 measure = VG_MEASURE_WOUNDED;
             else
-                return cli_usage_error(CMD,
-                                       "unknown measure '%s' (incidents, killed or wounded)",
+                return cli_usage_error(CMD, "unknown measure '%s' (incidents, killed or wounded)",
                                        optarg);
             break;
         case 'n':
@@ -462,8 +464,7 @@ int cmd_analyze_trend(struct cli *cli, int argc, char **argv)
             help();
             return CLI_OK;
         default:
-            return cli_usage_error(CMD, "unknown option or missing value: '%s'",
-                                   argv[optind - 1]);
+            return cli_usage_error(CMD, "unknown option or missing value: '%s'", argv[optind - 1]);
         }
     }
     if (optind < argc)
