@@ -12,8 +12,11 @@
 #include "vigil/ingest.h"
 #include "vigil/mem.h"
 #include "vigil/select.h"
+#include "vigil/series.h"
 #include "vigil/stats.h"
 #include "vigil/store.h"
+#include "vigil/surge.h"
+#include "vigil/svg.h"
 #include "vigil/text.h"
 
 #endif
