@@ -10,7 +10,9 @@
  * Data structure: two batches (double buffering). A batch is an arena of fixed size holding the
  * strings of its rows, and an array of rows pointing into it. Batches move between the two
  * threads through one mutex and condition variable: `free` batches for the caller, one `full`
- * slot for the writer. Memory is bounded: two arenas, whatever the size of the input.
+ * slot for the writer. Memory is bounded: two arenas, whatever the size of the input. An arena
+ * starts small and doubles, up to ARENA_MAX, each time a batch fills it, so a small input costs
+ * little memory; a batch only grows while it is empty, as its rows point into its arena.
  *
  * Invariants: a batch is owned by exactly one thread at a time; the store is used only by the
  * writer thread between start and finish. An error in the writer thread stops it; the caller
@@ -28,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ARENA_SIZE (24u << 20)
+#define ARENA_MAX (24u << 20)    /* largest arena of a batch */
+#define ARENA_FIRST (256u << 10) /* first arena: small inputs stay small */
 #define MAX_ROWS 65536
+#define ROWS_FIRST 1024
 
 struct row {
     uint64_t
@@ -45,7 +49,8 @@ struct fail {
 
 struct batch {
     char *arena;
-    size_t used;
+    size_t used, arena_size;
+    size_t rows_cap; /* rows and order hold this many */
     struct row *rows;
     struct row **order; /* rows sorted for writing */
     size_t n;
@@ -55,7 +60,8 @@ struct batch {
 
 struct vg__writer {
     struct vg_store *store;
-    size_t max_rows; /* rows per batch */
+    size_t max_rows;              /* rows per batch */
+    size_t want_bytes, want_rows; /* what the next empty batch grows to */
     vg__writer_fail_fn on_fail;
     void *ctx;
     pthread_t thread;
@@ -84,13 +90,46 @@ static void batch_cleanup(struct batch *b)
 static int batch_init(struct batch *b)
 {
     memset(b, 0, sizeof(*b));
-    b->arena = vg_malloc(ARENA_SIZE);
-    b->rows = vg_malloc(MAX_ROWS * sizeof(*b->rows));
-    b->order = vg_malloc(MAX_ROWS * sizeof(*b->order));
+    b->arena = vg_malloc(ARENA_FIRST);
+    b->rows = vg_malloc(ROWS_FIRST * sizeof(*b->rows));
+    b->order = vg_malloc(ROWS_FIRST * sizeof(*b->order));
     if (!b->arena || !b->rows || !b->order) {
         batch_cleanup(b);
         memset(b, 0, sizeof(*b));
         return VG_ENOMEM;
+    }
+    b->arena_size = ARENA_FIRST;
+    b->rows_cap = ROWS_FIRST;
+    return 0;
+}
+
+/* Grows an empty batch to hold at least `bytes` of strings and `rows` rows (within the maxima).
+ * Only an empty batch may grow: its rows point into the arena. */
+static int batch_grow(struct batch *b, size_t bytes, size_t rows)
+{
+    if (bytes > b->arena_size) {
+        size_t size = b->arena_size;
+        while (size < bytes)
+            size *= 2;
+        if (size > ARENA_MAX)
+            size = ARENA_MAX;
+        char *a = vg_realloc(b->arena, size);
+        if (!a)
+            return VG_ENOMEM;
+        b->arena = a;
+        b->arena_size = size;
+    }
+    if (rows > b->rows_cap) {
+        size_t cap = rows < MAX_ROWS ? rows : MAX_ROWS;
+        struct row *r = vg_realloc(b->rows, cap * sizeof(*r));
+        if (r)
+            b->rows = r;
+        struct row **o = vg_realloc(b->order, cap * sizeof(*o));
+        if (o)
+            b->order = o;
+        if (!r || !o)
+            return VG_ENOMEM;
+        b->rows_cap = cap;
     }
     return 0;
 }
@@ -283,59 +322,60 @@ static int hand_over(struct vg__writer *w, struct vg_error *err)
     return reclaim(w, next);
 }
 
-static char *copy_str(struct batch *b, const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    if (n > ARENA_SIZE - b->used)
-        return NULL;
-    char *d = b->arena + b->used;
-    memcpy(d, s, n);
-    b->used += n;
-    return d;
-}
+/* The strings of a row, in a fixed order, to measure and copy them in one sweep. */
+#define NSTR 11
 
-static size_t row_bytes(const struct vg_incident *inc)
+static void row_strings(const struct vg_incident *inc, const char *out[NSTR])
 {
-    const char *strs[] = {inc->source,    inc->source_id, inc->country, inc->region,
-                          inc->provstate, inc->city,      inc->attack,  inc->target,
-                          inc->weapon,    inc->group,     inc->summary};
-    size_t n = inc->extra ? inc->extra_len + 1 : 0;
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        n += strs[i] ? strlen(strs[i]) + 1 : 0;
-    return n;
+    out[0] = inc->source, out[1] = inc->source_id, out[2] = inc->country, out[3] = inc->region;
+    out[4] = inc->provstate, out[5] = inc->city, out[6] = inc->attack, out[7] = inc->target;
+    out[8] = inc->weapon, out[9] = inc->group, out[10] = inc->summary;
 }
 
 int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long line,
                    struct vg_error *err)
 {
-    size_t need = row_bytes(inc);
-    if (need > ARENA_SIZE)
+    const char *strs[NSTR];
+    size_t lens[NSTR];
+    size_t need = inc->extra ? inc->extra_len + 1 : 0;
+    row_strings(inc, strs);
+    for (int i = 0; i < NSTR; i++) {
+        lens[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
+        need += lens[i];
+    }
+    if (need > ARENA_MAX)
         return VG_ETOOBIG;
     struct batch *b = w->filling;
-    if (b->n == w->max_rows || need > ARENA_SIZE - b->used) {
-        int rc = hand_over(w, err);
+    if (b->n == w->max_rows || b->n == b->rows_cap || need > b->arena_size - b->used) {
+        if (b->n > 0) {
+            /* The batch is full: the next ones may be larger, up to the maxima. */
+            w->want_bytes = b->arena_size * 2;
+            w->want_rows = b->rows_cap * 2;
+            int rc = hand_over(w, err);
+            if (rc)
+                return rc;
+            b = w->filling;
+        }
+        int rc = batch_grow(b, need > w->want_bytes ? need : w->want_bytes, w->want_rows);
         if (rc)
-            return rc;
-        b = w->filling;
+            return vg_error_set(err, rc, "out of memory for a write batch");
     }
     struct row *r = &b->rows[b->n++];
     r->inc = *inc;
     r->line = line;
     r->key[0] = prefix_key(inc->source);
     r->key[1] = prefix_key(inc->source_id);
-    r->inc.source = copy_str(b, inc->source);
-    r->inc.source_id = copy_str(b, inc->source_id);
-    r->inc.country = copy_str(b, inc->country);
-    r->inc.region = copy_str(b, inc->region);
-    r->inc.provstate = copy_str(b, inc->provstate);
-    r->inc.city = copy_str(b, inc->city);
-    r->inc.attack = copy_str(b, inc->attack);
-    r->inc.target = copy_str(b, inc->target);
-    r->inc.weapon = copy_str(b, inc->weapon);
-    r->inc.group = copy_str(b, inc->group);
-    r->inc.summary = copy_str(b, inc->summary);
+    const char **dst[NSTR] = {&r->inc.source,    &r->inc.source_id, &r->inc.country, &r->inc.region,
+                              &r->inc.provstate, &r->inc.city,      &r->inc.attack,  &r->inc.target,
+                              &r->inc.weapon,    &r->inc.group,     &r->inc.summary};
+    for (int i = 0; i < NSTR; i++) {
+        if (!strs[i])
+            continue;
+        char *d = b->arena + b->used;
+        memcpy(d, strs[i], lens[i]);
+        b->used += lens[i];
+        *dst[i] = d;
+    }
     if (inc->extra) {
         char *d = b->arena + b->used;
         memcpy(d, inc->extra, inc->extra_len);

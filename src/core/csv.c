@@ -7,6 +7,9 @@
  * keeps the parser free of saved state). Field bytes are copied, unquoted, into `out`, each
  * followed by a NUL, so the raw record in `buf` stays intact for reject reports.
  *
+ * The buffer starts at 256 KiB and doubles when one record fills it, up to max_record plus one
+ * read chunk, so small inputs cost little memory and long records still fit.
+ *
  * Caps: a record longer than max_record bytes, or with more than max_fields fields, becomes an
  * error record. Recovery after an error is line-based: the reader reports the record's first line
  * and resumes at the next line, so a stray quote costs one line, not the rest of the file.
@@ -22,7 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHUNK (1u << 20)
+#define CHUNK (1u << 20)        /* room to read beyond the longest record */
+#define FIRST_SIZE (256u << 10) /* the buffer starts here and grows for long records */
 
 enum { PARSE_DONE, PARSE_MORE, PARSE_ERROR };
 
@@ -46,7 +50,8 @@ struct vg_csv {
     unsigned char special[256]; /* bytes that end an unquoted run: delimiter, CR, LF */
     char *out;                  /* unquoted field bytes, NUL after each */
     size_t out_size;
-    size_t *offs; /* field start offsets into out */
+    size_t max_size; /* the buffer never grows past max_record + CHUNK */
+    size_t *offs;    /* field start offsets into out */
     char **fields;
     size_t *lens;
     size_t nfields;
@@ -61,7 +66,8 @@ static int open_common(const struct vg_csv_opts *opts, struct vg_csv **out)
     r->delim = opts ? opts->delimiter : 0;
     r->max_record = opts && opts->max_record ? opts->max_record : VG_CSV_MAX_RECORD_DEFAULT;
     r->max_fields = opts && opts->max_fields ? opts->max_fields : VG_CSV_MAX_FIELDS_DEFAULT;
-    r->size = r->max_record + CHUNK;
+    r->max_size = r->max_record + CHUNK;
+    r->size = FIRST_SIZE < r->max_size ? FIRST_SIZE : r->max_size;
     r->buf = vg_malloc(r->size);
     /* Each input byte yields at most one output byte, plus a NUL per field. */
     r->out_size = r->size + r->max_fields + 2;
@@ -120,14 +126,28 @@ uint64_t vg_csv_offset(const struct vg_csv *r)
     return r->consumed;
 }
 
-/* Moves the unconsumed bytes to the front and reads more. Returns 0 (possibly setting eof) or
- * VG_EIO. */
+/* Moves the unconsumed bytes to the front, grows the buffer when they fill it, and reads more.
+ * Returns 0 (possibly setting eof), VG_EIO or VG_ENOMEM. */
 static int fill(struct vg_csv *r)
 {
     if (r->start > 0) {
         memmove(r->buf, r->buf + r->start, r->end - r->start);
         r->end -= r->start;
         r->start = 0;
+    }
+    if (r->end == r->size && r->size < r->max_size) {
+        /* A record longer than the buffer: double it (and the field bytes with it). */
+        size_t size = r->size * 2 < r->max_size ? r->size * 2 : r->max_size;
+        char *buf = vg_realloc(r->buf, size);
+        if (!buf)
+            return VG_ENOMEM;
+        r->buf = buf;
+        char *out = vg_realloc(r->out, size + r->max_fields + 2);
+        if (!out)
+            return VG_ENOMEM;
+        r->out = out;
+        r->size = size;
+        r->out_size = size + r->max_fields + 2;
     }
     while (!r->eof && r->end < r->size) {
         size_t want = r->size - r->end;
