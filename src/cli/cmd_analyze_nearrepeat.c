@@ -1,11 +1,393 @@
-/* cmd_analyze_nearrepeat.c - `vigil analyze nearrepeat` (being written). */
+/* cmd_analyze_nearrepeat.c - `vigil analyze nearrepeat`: the near-repeat table of the incidents
+ * (Ratcliffe's Near Repeat Calculator) over bands of distance and time, as a table, CSV or JSON.
+ * The computation is vg_knox_nearrepeat (knox.h) over the cube and the selection the filters
+ * make; this file parses the command line and prints. */
 #include "cli.h"
+#include "vigil/knox.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
+
+static const char *const cmd = "analyze nearrepeat";
+
+static void help(void)
+{
+    puts("Usage: vigil [--db PATH] analyze nearrepeat --space-km W --days T [OPTIONS]\n"
+         "\n"
+         "Near-repeat table of incidents (as the Near Repeat Calculator): for each band\n"
+         "of distance and of time, the pairs of incidents observed in it, the pairs\n"
+         "expected when the dates are shuffled among the incidents (the mean over the\n"
+         "permutations), their ratio and its Monte Carlo p-value.\n"
+         "\n"
+         "Rows: same location (distance 0), then S bands of W km, (0,W], (W,2W], ...,\n"
+         "and the pairs beyond S*W. Columns: T days each in whole days, 0..T, T+1..2T,\n"
+         "..., and the pairs beyond K*T. Distances are great-circle (haversine, Earth\n"
+         "radius 6371.0088 km). Incidents without coordinates or without a date known\n"
+         "to the day are left out and counted.\n"
+         "\n"
+         "Options:\n"
+         "  --space-km W               width of a distance band, km (> 0)\n"
+         "  --space-bands S            number of distance bands, 1 to 100 (default 5)\n"
+         "  --days T                   width of a time band, whole days, 1 to 36525\n"
+         "  --time-bands K             number of time bands, 1 to 100 (default 5)\n"
+         "  --permutations B           permutations of the dates, 1 to 100000 (default 99)\n"
+         "  --seed N                   seed of the permutations (default 1)\n"
+         "  --threads N                threads (default: one per processor); the result\n"
+         "                             does not depend on it\n" CLI_FILTER_HELP
+         "  --format table|csv|json    output format (default table)\n"
+         "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
+         "  --help                     show this help\n"
+         "\n"
+         "See docs/methods/nearrepeat.md.");
+}
+
+static void put_num(double v, int json)
+{
+    if (!isfinite(v)) {
+        fputs(json ? "null" : "", stdout);
+        return;
+    }
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    fputs(buf, stdout);
+}
+
+/* The label of row r: "same location", "0-1 km", "> 5 km". */
+static void row_label(const struct vg_knox_table *t, uint32_t r, char *buf, size_t n)
+{
+    uint32_t S = t->rows - 2;
+    if (r == 0)
+        snprintf(buf, n, "same location");
+    else if (r <= S)
+        snprintf(buf, n, "%g-%g km", (r - 1) * t->band_km, r * t->band_km);
+    else
+        snprintf(buf, n, "> %g km", S * t->band_km);
+}
+
+/* The first and last day of column c (last = -1 for the column beyond). */
+static void col_days(const struct vg_knox_table *t, uint32_t c, long *from, long *to)
+{
+    uint32_t K = t->cols - 1;
+    *from = c == 0 ? 0 : (long)c * t->band_days + 1;
+    *to = c < K ? (long)(c + 1) * t->band_days : -1;
+}
+
+static void col_label(const struct vg_knox_table *t, uint32_t c, char *buf, size_t n)
+{
+    long from, to;
+    col_days(t, c, &from, &to);
+    if (to < 0)
+        snprintf(buf, n, "> %ld days", from - 1);
+    else
+        snprintf(buf, n, "%ld-%ld days", from, to);
+}
+
+enum what { RATIO, OBSERVED, EXPECTED, PVALUE };
+
+static void print_block(const struct vg_knox_table *t, enum what w, const char *title)
+{
+    char label[64];
+    int rw = 13, cw = 12; /* widths of the row labels and of the columns */
+    for (uint32_t r = 0; r < t->rows; r++) {
+        row_label(t, r, label, sizeof(label));
+        if ((int)strlen(label) > rw)
+            rw = (int)strlen(label);
+    }
+    for (uint32_t c = 0; c < t->cols; c++) {
+        col_label(t, c, label, sizeof(label));
+        if ((int)strlen(label) > cw)
+            cw = (int)strlen(label);
+    }
+    printf("\n%s\n%-*s", title, rw, "");
+    for (uint32_t c = 0; c < t->cols; c++) {
+        col_label(t, c, label, sizeof(label));
+        printf("  %*s", cw, label);
+    }
+    putchar('\n');
+    for (uint32_t r = 0; r < t->rows; r++) {
+        row_label(t, r, label, sizeof(label));
+        printf("%-*s", rw, label);
+        for (uint32_t c = 0; c < t->cols; c++) {
+            const struct vg_knox_cell *x = &t->cells[(size_t)r * t->cols + c];
+            char v[48];
+            switch (w) {
+            case RATIO:
+                if (isnan(x->ratio))
+                    snprintf(v, sizeof(v), "-  ");
+                else
+                    snprintf(v, sizeof(v), "%.2f%s", x->ratio,
+                             x->p <= 0.01   ? "**"
+                             : x->p <= 0.05 ? "* "
+                                            : "  ");
+                break;
+            case OBSERVED:
+                snprintf(v, sizeof(v), "%llu", (unsigned long long)x->observed);
+                break;
+            case EXPECTED:
+                snprintf(v, sizeof(v), "%.2f", x->expected);
+                break;
+            case PVALUE:
+                snprintf(v, sizeof(v), "%.3f", x->p);
+                break;
+            }
+            printf("  %*s", cw, v);
+        }
+        putchar('\n');
+    }
+}
+
+static void print_table(const struct vg_knox_table *t)
+{
+    printf("Near-repeat table of %zu incidents (%zu selected: %zu without coordinates, %zu "
+           "without a date known to the day)\n",
+           t->incidents, t->selected, t->no_location, t->no_day);
+    printf("%llu pairs; distance bands of %g km, time bands of %u days; expected: mean of %u "
+           "permutations of the dates (seed %llu)\n",
+           (unsigned long long)t->pairs, t->band_km, t->band_days, t->permutations,
+           (unsigned long long)t->seed);
+    print_block(t, RATIO, "Observed / expected (Knox ratio); * p <= 0.05, ** p <= 0.01");
+    print_block(t, OBSERVED, "Observed pairs");
+    print_block(t, EXPECTED, "Expected pairs (mean over the permutations)");
+    print_block(t, PVALUE,
+                "Monte Carlo p-values, (1 + permutations reaching the observed) / "
+                "(permutations + 1)");
+}
+
+static void print_cells(const struct vg_knox_table *t, int json)
+{
+    uint32_t S = t->rows - 2;
+    char label[64];
+    if (!json)
+        puts("distance,distance_from_km,distance_to_km,time,time_from_days,time_to_days,"
+             "observed,expected,ratio,p_value");
+    for (uint32_t r = 0; r < t->rows; r++)
+        for (uint32_t c = 0; c < t->cols; c++) {
+            const struct vg_knox_cell *x = &t->cells[(size_t)r * t->cols + c];
+            double dfrom = r == 0 ? 0 : (r - 1) * t->band_km;
+            double dto = r == 0 ? 0 : r <= S ? r * t->band_km : NAN;
+            long from, to;
+            col_days(t, c, &from, &to);
+            if (json) {
+                fputs(r || c ? ",\n  {\"distance\":" : "\n  {\"distance\":", stdout);
+                row_label(t, r, label, sizeof(label));
+                cli_json_string(stdout, label);
+                fputs(",\"distance_from_km\":", stdout);
+                put_num(dfrom, 1);
+                fputs(",\"distance_to_km\":", stdout);
+                put_num(dto, 1);
+                fputs(",\"time\":", stdout);
+                col_label(t, c, label, sizeof(label));
+                cli_json_string(stdout, label);
+                printf(",\"time_from_days\":%ld,\"time_to_days\":", from);
+                if (to < 0)
+                    fputs("null", stdout);
+                else
+                    printf("%ld", to);
+                printf(",\"observed\":%llu,\"expected\":", (unsigned long long)x->observed);
+                put_num(x->expected, 1);
+                fputs(",\"ratio\":", stdout);
+                put_num(x->ratio, 1);
+                fputs(",\"p_value\":", stdout);
+                put_num(x->p, 1);
+                putchar('}');
+            } else {
+                row_label(t, r, label, sizeof(label));
+                cli_csv_field(stdout, label);
+                putchar(',');
+                put_num(dfrom, 0);
+                putchar(',');
+                put_num(dto, 0);
+                putchar(',');
+                col_label(t, c, label, sizeof(label));
+                cli_csv_field(stdout, label);
+                printf(",%ld,", from);
+                if (to >= 0)
+                    printf("%ld", to);
+                printf(",%llu,", (unsigned long long)x->observed);
+                put_num(x->expected, 0);
+                putchar(',');
+                put_num(x->ratio, 0);
+                putchar(',');
+                put_num(x->p, 0);
+                putchar('\n');
+            }
+        }
+}
+
+static void print_json(const struct vg_knox_table *t)
+{
+    printf("{\"incidents\":%zu,\"selected\":%zu,\"no_location\":%zu,\"no_day\":%zu,"
+           "\"pairs\":%llu,\"band_km\":",
+           t->incidents, t->selected, t->no_location, t->no_day, (unsigned long long)t->pairs);
+    put_num(t->band_km, 1);
+    printf(",\"space_bands\":%u,\"band_days\":%u,\"time_bands\":%u,\"permutations\":%u,"
+           "\"seed\":%llu,\"cells\":[",
+           t->rows - 2, t->band_days, t->cols - 1, t->permutations, (unsigned long long)t->seed);
+    print_cells(t, 1);
+    puts("]}");
+}
+
+static int parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+    if (*s < '0' || *s > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno == ERANGE || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
 
 int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    (void)argc;
-    (void)argv;
-    cli_fail("analyze nearrepeat: not available in this build");
-    return CLI_ERROR;
+    static const struct option longopts[] = {{"space-km", required_argument, NULL, 'k'},
+                                             {"space-bands", required_argument, NULL, 's'},
+                                             {"days", required_argument, NULL, 'd'},
+                                             {"time-bands", required_argument, NULL, 'b'},
+                                             {"permutations", required_argument, NULL, 'p'},
+                                             {"seed", required_argument, NULL, 'S'},
+                                             {"threads", required_argument, NULL, 'j'},
+                                             CLI_FILTER_OPTIONS,
+                                             {"format", required_argument, NULL, 'o'},
+                                             {"db", required_argument, NULL, 'D'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    struct vg_knox_table_opts o;
+    struct vg_filter filter;
+    enum format fmt = FMT_TABLE;
+    int have_km = 0, have_days = 0, c;
+    uint64_t v;
+
+    vg_knox_table_opts_init(&o);
+    vg_filter_init(&filter);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'k':
+            if (parse_double(optarg, &o.band_km) || !(o.band_km > 0))
+                return cli_usage_error(cmd, "--space-km must be a number greater than 0, not '%s'",
+                                       optarg);
+            have_km = 1;
+            break;
+        case 's':
+        case 'b':
+            if (parse_u64(optarg, VG_KNOX_MAX_BANDS, &v) || v < 1)
+                return cli_usage_error(cmd, "--%s must be a whole number from 1 to %u, not '%s'",
+                                       c == 's' ? "space-bands" : "time-bands", VG_KNOX_MAX_BANDS,
+                                       optarg);
+            if (c == 's')
+                o.space_bands = (uint32_t)v;
+            else
+                o.time_bands = (uint32_t)v;
+            break;
+        case 'd':
+            if (parse_u64(optarg, VG_KNOX_MAX_BAND_DAYS, &v) || v < 1)
+                return cli_usage_error(cmd, "--days must be a whole number from 1 to %u, not '%s'",
+                                       VG_KNOX_MAX_BAND_DAYS, optarg);
+            o.band_days = (uint32_t)v;
+            have_days = 1;
+            break;
+        case 'p':
+            if (parse_u64(optarg, VG_KNOX_MAX_PERMUTATIONS, &v) || v < 1)
+                return cli_usage_error(cmd,
+                                       "--permutations must be a whole number from 1 to %u, "
+                                       "not '%s'",
+                                       VG_KNOX_MAX_PERMUTATIONS, optarg);
+            o.permutations = (uint32_t)v;
+            break;
+        case 'S':
+            if (parse_u64(optarg, UINT64_MAX, &o.seed))
+                return cli_usage_error(cmd,
+                                       "--seed must be a whole number from 0 to %llu, not '%s'",
+                                       (unsigned long long)UINT64_MAX, optarg);
+            break;
+        case 'j':
+            if (parse_u64(optarg, 64, &v) || v < 1)
+                return cli_usage_error(
+                    cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
+            o.threads = (unsigned)v;
+            break;
+        case 'w':
+        case 'F':
+        case 'T':
+            if (cli_filter_option(cmd, c, optarg, &filter))
+                return CLI_USAGE;
+            break;
+        case 'o':
+            if (strcmp(optarg, "table") == 0)
+                fmt = FMT_TABLE;
+            else if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else if (strcmp(optarg, "json") == 0)
+                fmt = FMT_JSON;
+            else
+                return cli_usage_error(cmd, "unknown format '%s' (table, csv or json)", optarg);
+            break;
+        case 'D':
+            cli->db_path = optarg;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (!have_km)
+        return cli_usage_error(cmd, "--space-km W is required");
+    if (!have_days)
+        return cli_usage_error(cmd, "--days T is required");
+
+    struct vg_store *store = NULL;
+    struct vg_cube *cube = NULL;
+    struct vg_selection *sel = NULL;
+    struct vg_knox_table *t = NULL;
+    struct vg_error err;
+    int status = CLI_ERROR;
+    vg_error_clear(&err);
+    if (cli_open_store(cli, VG_STORE_READONLY, &store))
+        return CLI_ERROR;
+    if (vg_cube_open(store, &cube, &err) || vg_selection_create(cube, &filter, &sel, &err) ||
+        vg_knox_nearrepeat(cube, sel, &o, &t, &err)) {
+        cli_error(&err);
+        goto done;
+    }
+    if (fmt == FMT_CSV)
+        print_cells(t, 0);
+    else if (fmt == FMT_JSON)
+        print_json(t);
+    else
+        print_table(t);
+    status = CLI_OK;
+done:
+    vg_knox_table_destroy(t);
+    vg_selection_destroy(sel);
+    vg_cube_close(cube);
+    vg_store_close(store);
+    return status;
 }
