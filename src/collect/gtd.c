@@ -133,9 +133,32 @@ static enum role role_of(const char *name)
     return R_EXTRA;
 }
 
+/* The column of the names so far that is called name, or -1. slots holds column + 1 (0: free). */
+static long name_find(const struct vg__gtd_map *m, const size_t *slots, size_t cap,
+                      const char *name)
+{
+    size_t h = (size_t)vg_hash64(name, strlen(name), 0) & (cap - 1);
+    for (; slots[h]; h = (h + 1) & (cap - 1))
+        if (strcmp(m->names[slots[h] - 1], name) == 0)
+            return (long)(slots[h] - 1);
+    return -1;
+}
+
+static void name_add(const struct vg__gtd_map *m, size_t *slots, size_t cap, size_t column)
+{
+    const char *name = m->names[column];
+    size_t h = (size_t)vg_hash64(name, strlen(name), 0) & (cap - 1);
+    while (slots[h])
+        h = (h + 1) & (cap - 1);
+    slots[h] = column + 1;
+}
+
 int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n, struct vg__gtd_map **out,
                        struct vg_error *err)
 {
+    size_t *slots = NULL;
+    unsigned *next_suffix = NULL;
+    int rc;
     struct vg__gtd_map *m = vg_calloc(1, sizeof(*m));
     if (!m)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
@@ -143,7 +166,12 @@ int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n, struct v
     m->roles = vg_calloc(n, 1);
     m->names = vg_calloc(n, sizeof(char *));
     m->name_hash = vg_calloc(n, sizeof(uint64_t));
-    if (!m->roles || !m->names || !m->name_hash)
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    slots = vg_calloc(cap, sizeof(size_t));
+    next_suffix = vg_calloc(n ? n : 1, sizeof(unsigned));
+    if (!m->roles || !m->names || !m->name_hash || !slots || !next_suffix)
         goto nomem;
     for (size_t i = 0; i < n; i++) {
         char name[128];
@@ -155,43 +183,52 @@ int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n, struct v
             len--;
         if (len == 0)
             snprintf(name, sizeof(name), "column_%zu", i + 1);
-        else if (len >= sizeof(name))
-            return vg_error_set(err, VG_ETOOBIG, "column %zu: name longer than %zu bytes", i + 1,
-                                sizeof(name) - 1),
-                   vg__gtd_map_destroy(m), VG_ETOOBIG;
-        else
+        else if (len >= sizeof(name)) {
+            rc = vg_error_set(err, VG_ETOOBIG, "column %zu: name longer than %zu bytes", i + 1,
+                              sizeof(name) - 1);
+            goto fail;
+        } else
             memcpy(name, c, len), name[len] = '\0';
         enum role r = role_of(name);
         if (r != R_EXTRA && m->has[r])
             r = R_EXTRA; /* a second column for the same field is kept, not used */
-        /* Two columns with the same name: the later ones get a suffix so no JSON key repeats. */
-        for (size_t j = 0, k = 2; j < i; j++) {
-            if (strcmp(m->names[j], name) == 0) {
-                char base[100];
-                snprintf(base, sizeof(base), "%.90s", name);
-                snprintf(name, sizeof(name), "%s_%zu", base, k++);
-                j = (size_t)-1; /* check the new name from the start */
-            }
+        /* Two columns with the same name: the later ones get a suffix (_2, _3, ...) so no JSON
+         * key repeats. A hash set of the names so far, and the next suffix to try for each name,
+         * keep this linear however many columns share a name. */
+        long same = name_find(m, slots, cap, name);
+        if (same >= 0) {
+            char base[100];
+            snprintf(base, sizeof(base), "%.90s", name);
+            do
+                snprintf(name, sizeof(name), "%s_%u", base, next_suffix[same]++);
+            while (name_find(m, slots, cap, name) >= 0);
         }
         m->roles[i] = (unsigned char)r;
         m->has[r] = 1;
         if (!(m->names[i] = vg_strdup(name)))
             goto nomem;
         m->name_hash[i] = vg_hash64(name, strlen(name), R_COUNT);
+        name_add(m, slots, cap, i);
+        next_suffix[i] = 2;
     }
     if (!m->has[R_EVENTID] || !m->has[R_YEAR]) {
-        int rc = vg_error_set(err, VG_EFORMAT,
-                              "the header has no %s column (found %zu columns; a GTD file needs "
-                              "at least eventid and iyear or year)",
-                              m->has[R_EVENTID] ? "year (iyear or year)" : "eventid", n);
-        vg__gtd_map_destroy(m);
-        return rc;
+        rc = vg_error_set(err, VG_EFORMAT,
+                          "the header has no %s column (found %zu columns; a GTD file needs "
+                          "at least eventid and iyear or year)",
+                          m->has[R_EVENTID] ? "year (iyear or year)" : "eventid", n);
+        goto fail;
     }
+    vg_free(slots);
+    vg_free(next_suffix);
     *out = m;
     return 0;
 nomem:
+    rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+fail:
+    vg_free(slots);
+    vg_free(next_suffix);
     vg__gtd_map_destroy(m);
-    return vg_error_set(err, VG_ENOMEM, "out of memory");
+    return rc;
 }
 
 void vg__gtd_row_init(struct vg__gtd_row *row)
