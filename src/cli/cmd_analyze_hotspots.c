@@ -1,11 +1,259 @@
-/* cmd_analyze_hotspots.c - `vigil analyze hotspots` (being written). */
+/* cmd_analyze_hotspots.c - `vigil analyze hotspots`: hot and cold spots of incidents on an
+ * equal-area grid (Getis-Ord Gi* with the false discovery rate), or their kernel density, as CSV,
+ * GeoJSON or SVG. The library computes and writes the output into a buffer; this file parses the
+ * command line, opens the store and the cube, prints the buffer and a one-line summary on stderr.
+ */
 #include "cli.h"
+#include "vigil/hotspot.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OUTPUT_CAP ((size_t)1 << 31)
+
+enum format { FMT_CSV, FMT_GEOJSON, FMT_SVG };
+
+static void help(void)
+{
+    puts("Usage: vigil [--db PATH] analyze hotspots [OPTIONS]\n"
+         "\n"
+         "Counts the incidents on a grid of square cells of equal area and names the\n"
+         "hot and cold spots: cells whose neighbourhood holds significantly more (or\n"
+         "fewer) incidents than the average, by the Getis-Ord Gi* statistic, with the\n"
+         "Benjamini-Hochberg false discovery rate correction. With --density, computes\n"
+         "a kernel density surface (quartic kernel) on the same grid instead.\n"
+         "\n"
+         "Options:\n"
+         "  --cell-km KM               side of a cell in km (default 10)\n"
+         "  --band-km KM               Gi* neighbourhood: cells whose centres lie within\n"
+         "                             KM of a cell's centre (default 3 cells: 30 km\n"
+         "                             with the default cell)\n"
+         "  --all-cells                analyse every cell of the rectangle around the\n"
+         "                             incidents, empty ones too (default: the cells that\n"
+         "                             hold at least one incident)\n"
+         "  --no-fdr                   classify by the raw p-values, without the FDR\n"
+         "                             correction\n"
+         "  --density                  output the kernel density (incidents per km2)\n"
+         "                             instead of hot spots\n"
+         "  --bandwidth-km KM          kernel bandwidth for --density (default: the band)\n"
+         "  --centre LAT,LON           centre of the projection (default: the centre of\n"
+         "                             the incidents)\n"
+         "  --threads N                threads for the Gi* sums, 1 to 64 (default: one per\n"
+         "                             processor, at most 8)\n" CLI_FILTER_HELP
+         "  --format csv|geojson|svg   output format (default csv)\n"
+         "  --output FILE              write to FILE (whole or not at all) instead of stdout\n"
+         "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
+         "  --help                     show this help\n"
+         "\n"
+         "CSV columns: lat,lon (the cell's centre),count,neighbours,z,p (two-sided),\n"
+         "fdr_p (Benjamini-Hochberg adjusted),class, where class is hot-99, hot-95,\n"
+         "hot-90, not-significant, cold-90, cold-95 or cold-99 (confidence in %, from\n"
+         "fdr_p, or p with --no-fdr); hottest first. With --density: lat,lon,count,density.\n"
+         "Incidents without coordinates are left out and counted in the summary that\n"
+         "is printed on stderr. Projection: Lambert azimuthal equal-area centred on the\n"
+         "incidents. Details: docs/methods/hotspots.md.");
+}
+
+static int parse_km(const char *cmd, const char *opt, const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end || errno == ERANGE || !isfinite(v) || !(v > 0))
+        return cli_usage_error(cmd, "%s must be a positive number of km, not '%s'", opt, s);
+    *out = v;
+    return 0;
+}
+
+static int parse_centre(const char *cmd, const char *s, struct vg_hotspot_opts *o)
+{
+    char *end;
+    errno = 0;
+    double lat = strtod(s, &end);
+    if (end == s || *end != ',')
+        goto bad;
+    const char *q = end + 1;
+    double lon = strtod(q, &end);
+    if (end == q || *end || errno == ERANGE || !(lat >= -90 && lat <= 90) ||
+        !(lon >= -180 && lon <= 180))
+        goto bad;
+    o->have_centre = 1;
+    o->centre_lat = lat;
+    o->centre_lon = lon;
+    return 0;
+bad:
+    return cli_usage_error(cmd, "--centre must be LAT,LON in degrees, not '%s'", s);
+}
+
+static void summary(const struct vg_hotspot_result *r)
+{
+    fprintf(stderr, "vigil: %zu incident%s, %zu without coordinates left out; ", r->incidents,
+            r->incidents == 1 ? "" : "s", r->unlocated);
+    if (r->density) {
+        fprintf(stderr, "%zu cells of %g km, bandwidth %g km, highest density %.4g per km2\n",
+                r->ncells, r->cell_km, r->bandwidth_km, r->max_density);
+        return;
+    }
+    size_t hot = r->nclass[4] + r->nclass[5] + r->nclass[6];
+    size_t cold = r->nclass[0] + r->nclass[1] + r->nclass[2];
+    fprintf(stderr, "%zu cells of %g km, band %g km: %zu hot, %zu cold (%s)\n", r->ncells,
+            r->cell_km, r->band_km, hot, cold, r->no_fdr ? "no FDR correction" : "FDR-corrected");
+}
 
 int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
 {
-    (void)cli;
-    (void)argc;
-    (void)argv;
-    cli_fail("analyze hotspots: not available in this build");
-    return CLI_ERROR;
+    static const struct option longopts[] = {{"cell-km", required_argument, NULL, 'c'},
+                                             {"band-km", required_argument, NULL, 'b'},
+                                             {"bandwidth-km", required_argument, NULL, 'k'},
+                                             {"density", no_argument, NULL, 'd'},
+                                             {"all-cells", no_argument, NULL, 'a'},
+                                             {"no-fdr", no_argument, NULL, 'n'},
+                                             {"centre", required_argument, NULL, 'C'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             CLI_FILTER_OPTIONS,
+                                             {"format", required_argument, NULL, 'o'},
+                                             {"output", required_argument, NULL, 'O'},
+                                             {"db", required_argument, NULL, 'D'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *cmd = "analyze hotspots", *output = NULL;
+    struct vg_hotspot_opts opts;
+    struct vg_filter filter;
+    enum format fmt = FMT_CSV;
+    int c, have_bandwidth = 0;
+
+    vg_hotspot_opts_init(&opts);
+    vg_filter_init(&filter);
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            if (parse_km(cmd, "--cell-km", optarg, &opts.cell_km))
+                return CLI_USAGE;
+            break;
+        case 'b':
+            if (parse_km(cmd, "--band-km", optarg, &opts.band_km))
+                return CLI_USAGE;
+            break;
+        case 'k':
+            if (parse_km(cmd, "--bandwidth-km", optarg, &opts.bandwidth_km))
+                return CLI_USAGE;
+            have_bandwidth = 1;
+            break;
+        case 'd':
+            opts.density = 1;
+            break;
+        case 'a':
+            opts.all_cells = 1;
+            break;
+        case 'n':
+            opts.no_fdr = 1;
+            break;
+        case 'C':
+            if (parse_centre(cmd, optarg, &opts))
+                return CLI_USAGE;
+            break;
+        case 't': {
+            char *end;
+            errno = 0;
+            long t = strtol(optarg, &end, 10);
+            if (end == optarg || *end || errno || t < 1 || t > 64)
+                return cli_usage_error(
+                    cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
+            opts.threads = (int)t;
+            break;
+        }
+        case 'w':
+        case 'F':
+        case 'T':
+            if (cli_filter_option(cmd, c, optarg, &filter))
+                return CLI_USAGE;
+            break;
+        case 'o':
+            if (strcmp(optarg, "csv") == 0)
+                fmt = FMT_CSV;
+            else if (strcmp(optarg, "geojson") == 0)
+                fmt = FMT_GEOJSON;
+            else if (strcmp(optarg, "svg") == 0)
+                fmt = FMT_SVG;
+            else
+                return cli_usage_error(cmd, "unknown format '%s' (csv, geojson or svg)", optarg);
+            break;
+        case 'O':
+            output = optarg;
+            break;
+        case 'D':
+            cli->db_path = optarg;
+            break;
+        case 'h':
+            help();
+            return CLI_OK;
+        default:
+            return cli_usage_error(cmd, "unknown option or missing value: '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+    if (have_bandwidth && !opts.density)
+        return cli_usage_error(cmd, "--bandwidth-km goes with --density");
+    if (opts.density && (opts.all_cells || opts.no_fdr))
+        return cli_usage_error(cmd, "--all-cells and --no-fdr are for hot spots, not --density");
+
+    struct vg_store *store = NULL;
+    struct vg_cube *cube = NULL;
+    struct vg_selection *sel = NULL;
+    struct vg_hotspot_result *r = NULL;
+    struct vg_error err;
+    struct vg_buf buf;
+    struct cli_outfile of;
+    int status = CLI_ERROR, rc;
+
+    memset(&of, 0, sizeof(of));
+    vg_buf_init(&buf, OUTPUT_CAP);
+    vg_error_clear(&err);
+    if (cli_open_store(cli, VG_STORE_READONLY, &store))
+        return CLI_ERROR;
+    if (vg_cube_open(store, &cube, &err) || vg_selection_create(cube, &filter, &sel, &err) ||
+        vg_hotspot_run(cube, sel, &opts, &r, &err)) {
+        cli_error(&err);
+        goto done;
+    }
+    rc = fmt == FMT_CSV       ? vg_hotspot_write_csv(r, &buf)
+         : fmt == FMT_GEOJSON ? vg_hotspot_write_geojson(r, &buf)
+                              : vg_hotspot_write_svg(r, &buf);
+    if (rc) {
+        cli_fail("cannot make the output: %s", vg_strerror(rc));
+        goto done;
+    }
+    FILE *f = stdout;
+    if (output) {
+        if (cli_outfile_open(&of, output) != 0) {
+            cli_fail("%s: %s", output, strerror(errno));
+            goto done;
+        }
+        f = of.f;
+    }
+    if ((buf.len && fwrite(buf.data, 1, buf.len, f) != buf.len) || fflush(f) != 0) {
+        cli_fail("%s: cannot write: %s", output ? output : "standard output", strerror(errno));
+        goto done;
+    }
+    if (output && cli_outfile_commit(&of) != 0) {
+        cli_fail("%s: %s", output, strerror(errno));
+        goto done;
+    }
+    summary(r);
+    status = CLI_OK;
+done:
+    if (of.f || of.path)
+        cli_outfile_abort(&of);
+    vg_buf_cleanup(&buf);
+    vg_hotspot_result_destroy(r);
+    vg_selection_destroy(sel);
+    vg_cube_close(cube);
+    vg_store_close(store);
+    return status;
 }
