@@ -4,6 +4,7 @@
 
 #include "vigil/vigil.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses of every command. */
@@ -27,6 +28,13 @@ void cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the store at cli->db_path, printing the error on failure. */
 int cli_open_store(const struct cli *cli, int flags, struct vg_store **out);
+/* Parses a whole argument as a finite number; 0, or -1 when it is not one. */
+int cli_parse_number(const char *s, double *out);
+/* Parses a whole argument as a decimal whole number from lo to hi; 0, or -1. */
+int cli_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* Writes v as the shortest decimal that reads back as v (up to 17 digits); a NaN or infinity
+ * is written as null when json is set, else as nothing. */
+void cli_put_number(FILE *f, double v, int json);
 /* Writes s as a CSV field (quoted when needed). */
 void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string. */

@@ -241,13 +241,7 @@ static void write_rows(struct out *o, const struct vg_gistar_points *pts, const 
 
 static int parse_positive(const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v) || !(v > 0))
-        return -1;
-    *out = v;
-    return 0;
+    return cli_parse_number(s, out) || !(*out > 0) ? -1 : 0;
 }
 
 int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
@@ -279,10 +273,8 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
             have_band = 1;
             break;
         case 't': {
-            char *end;
-            errno = 0;
-            long t = strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || t < 1 || t > 64)
+            uint64_t t;
+            if (cli_parse_count(optarg, 1, 64, &t))
                 return cli_usage_error(
                     cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
             opts.threads = (int)t;

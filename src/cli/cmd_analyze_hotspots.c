@@ -59,12 +59,8 @@ static void help(void)
 
 static int parse_km(const char *cmd, const char *opt, const char *s, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || errno == ERANGE || !isfinite(v) || !(v > 0))
+    if (cli_parse_number(s, out) || !(*out > 0))
         return cli_usage_error(cmd, "%s must be a positive number of km, not '%s'", opt, s);
-    *out = v;
     return 0;
 }
 
@@ -158,10 +154,8 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 't': {
-            char *end;
-            errno = 0;
-            long t = strtol(optarg, &end, 10);
-            if (end == optarg || *end || errno || t < 1 || t > 64)
+            uint64_t t;
+            if (cli_parse_count(optarg, 1, 64, &t))
                 return cli_usage_error(
                     cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
             opts.threads = (int)t;

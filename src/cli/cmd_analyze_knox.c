@@ -46,22 +46,6 @@ static void help(void)
          "See docs/methods/knox.md.");
 }
 
-/* A number for CSV and JSON: the shortest of %.15g..%.17g that reads back the same. */
-static void put_num(double v, int json)
-{
-    if (!isfinite(v)) {
-        fputs(json ? "null" : "", stdout);
-        return;
-    }
-    char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, stdout);
-}
-
 static void print_table(const struct vg_knox_result *r, double D, double T)
 {
     printf("Knox test of %zu events: close in space, distance <= %g; close in time, "
@@ -90,73 +74,47 @@ static void print_csv(const struct vg_knox_result *r, double D, double T)
          "p_monte_carlo,permutations,seed,at_least,permutation_mean,permutation_min,"
          "permutation_max");
     printf("%zu,", r->events);
-    put_num(D, 0);
+    cli_put_number(stdout, D, 0);
     putchar(',');
-    put_num(T, 0);
+    cli_put_number(stdout, T, 0);
     printf(",%llu,%llu,%llu,%llu,", (unsigned long long)r->pairs,
            (unsigned long long)r->close_space, (unsigned long long)r->close_time,
            (unsigned long long)r->observed);
-    put_num(r->expected, 0);
+    cli_put_number(stdout, r->expected, 0);
     putchar(',');
-    put_num(r->expected > 0 ? (double)r->observed / r->expected : NAN, 0);
+    cli_put_number(stdout, r->expected > 0 ? (double)r->observed / r->expected : NAN, 0);
     putchar(',');
-    put_num(r->p_poisson, 0);
+    cli_put_number(stdout, r->p_poisson, 0);
     putchar(',');
-    put_num(r->p_monte_carlo, 0);
+    cli_put_number(stdout, r->p_monte_carlo, 0);
     printf(",%u,%llu,%llu,", r->permutations, (unsigned long long)r->seed,
            (unsigned long long)r->at_least);
-    put_num(r->perm_mean, 0);
+    cli_put_number(stdout, r->perm_mean, 0);
     printf(",%llu,%llu\n", (unsigned long long)r->perm_min, (unsigned long long)r->perm_max);
 }
 
 static void print_json(const struct vg_knox_result *r, double D, double T)
 {
     printf("{\"observed\":%llu,\"expected\":", (unsigned long long)r->observed);
-    put_num(r->expected, 1);
+    cli_put_number(stdout, r->expected, 1);
     fputs(",\"p_poisson\":", stdout);
-    put_num(r->p_poisson, 1);
+    cli_put_number(stdout, r->p_poisson, 1);
     fputs(",\"p_monte_carlo\":", stdout);
-    put_num(r->p_monte_carlo, 1);
+    cli_put_number(stdout, r->p_monte_carlo, 1);
     fputs(",\"ratio\":", stdout);
-    put_num(r->expected > 0 ? (double)r->observed / r->expected : NAN, 1);
+    cli_put_number(stdout, r->expected > 0 ? (double)r->observed / r->expected : NAN, 1);
     printf(",\"events\":%zu,\"space\":", r->events);
-    put_num(D, 1);
+    cli_put_number(stdout, D, 1);
     fputs(",\"time\":", stdout);
-    put_num(T, 1);
+    cli_put_number(stdout, T, 1);
     printf(",\"pairs\":%llu,\"close_space\":%llu,\"close_time\":%llu,\"permutations\":%u,"
            "\"seed\":%llu,\"at_least\":%llu,\"permutation_mean\":",
            (unsigned long long)r->pairs, (unsigned long long)r->close_space,
            (unsigned long long)r->close_time, r->permutations, (unsigned long long)r->seed,
            (unsigned long long)r->at_least);
-    put_num(r->perm_mean, 1);
+    cli_put_number(stdout, r->perm_mean, 1);
     printf(",\"permutation_min\":%llu,\"permutation_max\":%llu}\n", (unsigned long long)r->perm_min,
            (unsigned long long)r->perm_max);
-}
-
-/* Parses a whole argument as a finite number. */
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* Parses a whole argument as an unsigned decimal integer no larger than max. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno == ERANGE || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
@@ -186,19 +144,19 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
             path = optarg;
             break;
         case 's':
-            if (parse_double(optarg, &o.space) || !(o.space > 0))
+            if (cli_parse_number(optarg, &o.space) || !(o.space > 0))
                 return cli_usage_error(cmd, "--space must be a number greater than 0, not '%s'",
                                        optarg);
             have_space = 1;
             break;
         case 't':
-            if (parse_double(optarg, &o.time) || !(o.time >= 0))
+            if (cli_parse_number(optarg, &o.time) || !(o.time >= 0))
                 return cli_usage_error(cmd, "--time must be a number of days, 0 or more, not '%s'",
                                        optarg);
             have_time = 1;
             break;
         case 'p':
-            if (parse_u64(optarg, VG_KNOX_MAX_PERMUTATIONS, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
                 return cli_usage_error(cmd,
                                        "--permutations must be a whole number from 1 to %u, "
                                        "not '%s'",
@@ -206,13 +164,13 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
             o.permutations = (uint32_t)v;
             break;
         case 'S':
-            if (parse_u64(optarg, UINT64_MAX, &o.seed))
+            if (cli_parse_count(optarg, 0, UINT64_MAX, &o.seed))
                 return cli_usage_error(cmd,
                                        "--seed must be a whole number from 0 to %llu, not '%s'",
                                        (unsigned long long)UINT64_MAX, optarg);
             break;
         case 'j':
-            if (parse_u64(optarg, 64, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, 64, &v))
                 return cli_usage_error(
                     cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
             o.threads = (unsigned)v;

@@ -46,21 +46,6 @@ static void help(void)
          "See docs/methods/nearrepeat.md.");
 }
 
-static void put_num(double v, int json)
-{
-    if (!isfinite(v)) {
-        fputs(json ? "null" : "", stdout);
-        return;
-    }
-    char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, stdout);
-}
-
 /* The label of row r: "same location", "0-1 km", "> 5 km". */
 static void row_label(const struct vg_knox_table *t, uint32_t r, char *buf, size_t n)
 {
@@ -181,9 +166,9 @@ static void print_cells(const struct vg_knox_table *t, int json)
                 row_label(t, r, label, sizeof(label));
                 cli_json_string(stdout, label);
                 fputs(",\"distance_from_km\":", stdout);
-                put_num(dfrom, 1);
+                cli_put_number(stdout, dfrom, 1);
                 fputs(",\"distance_to_km\":", stdout);
-                put_num(dto, 1);
+                cli_put_number(stdout, dto, 1);
                 fputs(",\"time\":", stdout);
                 col_label(t, c, label, sizeof(label));
                 cli_json_string(stdout, label);
@@ -193,19 +178,19 @@ static void print_cells(const struct vg_knox_table *t, int json)
                 else
                     printf("%ld", to);
                 printf(",\"observed\":%llu,\"expected\":", (unsigned long long)x->observed);
-                put_num(x->expected, 1);
+                cli_put_number(stdout, x->expected, 1);
                 fputs(",\"ratio\":", stdout);
-                put_num(x->ratio, 1);
+                cli_put_number(stdout, x->ratio, 1);
                 fputs(",\"p_value\":", stdout);
-                put_num(x->p, 1);
+                cli_put_number(stdout, x->p, 1);
                 putchar('}');
             } else {
                 row_label(t, r, label, sizeof(label));
                 cli_csv_field(stdout, label);
                 putchar(',');
-                put_num(dfrom, 0);
+                cli_put_number(stdout, dfrom, 0);
                 putchar(',');
-                put_num(dto, 0);
+                cli_put_number(stdout, dto, 0);
                 putchar(',');
                 col_label(t, c, label, sizeof(label));
                 cli_csv_field(stdout, label);
@@ -213,11 +198,11 @@ static void print_cells(const struct vg_knox_table *t, int json)
                 if (to >= 0)
                     printf("%ld", to);
                 printf(",%llu,", (unsigned long long)x->observed);
-                put_num(x->expected, 0);
+                cli_put_number(stdout, x->expected, 0);
                 putchar(',');
-                put_num(x->ratio, 0);
+                cli_put_number(stdout, x->ratio, 0);
                 putchar(',');
-                put_num(x->p, 0);
+                cli_put_number(stdout, x->p, 0);
                 putchar('\n');
             }
         }
@@ -228,36 +213,12 @@ static void print_json(const struct vg_knox_table *t)
     printf("{\"incidents\":%zu,\"selected\":%zu,\"no_location\":%zu,\"no_day\":%zu,"
            "\"pairs\":%llu,\"band_km\":",
            t->incidents, t->selected, t->no_location, t->no_day, (unsigned long long)t->pairs);
-    put_num(t->band_km, 1);
+    cli_put_number(stdout, t->band_km, 1);
     printf(",\"space_bands\":%u,\"band_days\":%u,\"time_bands\":%u,\"permutations\":%u,"
            "\"seed\":%llu,\"cells\":[",
            t->rows - 2, t->band_days, t->cols - 1, t->permutations, (unsigned long long)t->seed);
     print_cells(t, 1);
     puts("]}");
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_u64(const char *s, uint64_t max, uint64_t *out)
-{
-    if (*s < '0' || *s > '9')
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (*end || errno == ERANGE || v > max)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
@@ -287,14 +248,14 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'k':
-            if (parse_double(optarg, &o.band_km) || !(o.band_km > 0))
+            if (cli_parse_number(optarg, &o.band_km) || !(o.band_km > 0))
                 return cli_usage_error(cmd, "--space-km must be a number greater than 0, not '%s'",
                                        optarg);
             have_km = 1;
             break;
         case 's':
         case 'b':
-            if (parse_u64(optarg, VG_KNOX_MAX_BANDS, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_BANDS, &v))
                 return cli_usage_error(cmd, "--%s must be a whole number from 1 to %u, not '%s'",
                                        c == 's' ? "space-bands" : "time-bands", VG_KNOX_MAX_BANDS,
                                        optarg);
@@ -304,14 +265,14 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
                 o.time_bands = (uint32_t)v;
             break;
         case 'd':
-            if (parse_u64(optarg, VG_KNOX_MAX_BAND_DAYS, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_BAND_DAYS, &v))
                 return cli_usage_error(cmd, "--days must be a whole number from 1 to %u, not '%s'",
                                        VG_KNOX_MAX_BAND_DAYS, optarg);
             o.band_days = (uint32_t)v;
             have_days = 1;
             break;
         case 'p':
-            if (parse_u64(optarg, VG_KNOX_MAX_PERMUTATIONS, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
                 return cli_usage_error(cmd,
                                        "--permutations must be a whole number from 1 to %u, "
                                        "not '%s'",
@@ -319,13 +280,13 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
             o.permutations = (uint32_t)v;
             break;
         case 'S':
-            if (parse_u64(optarg, UINT64_MAX, &o.seed))
+            if (cli_parse_count(optarg, 0, UINT64_MAX, &o.seed))
                 return cli_usage_error(cmd,
                                        "--seed must be a whole number from 0 to %llu, not '%s'",
                                        (unsigned long long)UINT64_MAX, optarg);
             break;
         case 'j':
-            if (parse_u64(optarg, 64, &v) || v < 1)
+            if (cli_parse_count(optarg, 1, 64, &v))
                 return cli_usage_error(
                     cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
             o.threads = (unsigned)v;

@@ -283,21 +283,15 @@ static void print_json(FILE *f, const struct result *r, unsigned mask,
 
 static int parse_real(const char *opt, const char *arg, double *out)
 {
-    char *end;
-    errno = 0;
-    double v = strtod(arg, &end);
-    if (end == arg || *end || errno || !isfinite(v))
+    if (cli_parse_number(arg, out))
         return cli_usage_error(CMD, "--%s needs a number, not '%s'", opt, arg);
-    *out = v;
     return 0;
 }
 
 static int parse_count(const char *opt, const char *arg, size_t *out)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (end == arg || *end || errno || arg[0] == '-' || arg[0] == '+' || v > 1000000)
+    uint64_t v;
+    if (cli_parse_count(arg, 0, 1000000, &v))
         return cli_usage_error(CMD, "--%s needs a whole number of periods, not '%s'", opt, arg);
     *out = (size_t)v;
     return 0;

@@ -370,10 +370,8 @@ done:
 
 static int parse_top(const char *arg, size_t *top)
 {
-    char *end;
-    errno = 0;
-    long v = strtol(arg, &end, 10);
-    if (end == arg || *end || errno || v < 1 || v > VG_SVG_MAX_LINES - 1)
+    uint64_t v;
+    if (cli_parse_count(arg, 1, VG_SVG_MAX_LINES - 1, &v))
         return cli_usage_error(CMD, "--top must be a whole number from 1 to %d, not '%s'",
                                VG_SVG_MAX_LINES - 1, arg);
     *top = (size_t)v;

@@ -172,11 +172,10 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
             opts.source = optarg;
             break;
         case 'b': {
-            char *end;
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 1 || v > 65536)
+            uint64_t v;
+            if (cli_parse_count(optarg, 1, 65536, &v))
                 return cli_usage_error("ingest", "--batch-rows wants a number from 1 to 65536");
-            opts.batch_rows = v;
+            opts.batch_rows = (long)v;
             break;
         }
         case 'r':
