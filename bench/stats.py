@@ -44,7 +44,9 @@ def main():
     a = ap.parse_args()
     vdb = os.path.join(a.workdir, "vigil.db")
     sdb = os.path.join(a.workdir, "imported.db")
-    stamp = os.path.join(a.workdir, "loaded-%d" % os.path.getsize(a.input))
+    # The loaded databases belong to one input and one build of vigil.
+    stamp = os.path.join(a.workdir, "loaded-%d-%d" % (os.path.getsize(a.input),
+                                                      int(os.path.getmtime(a.vigil))))
 
     if not os.path.exists(stamp):
         for f in (vdb, vdb + "-wal", vdb + "-shm", vdb + ".cube", sdb):
@@ -52,13 +54,14 @@ def main():
                 os.remove(f)
         dt, rss, out = run([a.vigil, "--db", vdb, "ingest", "--json", "--quiet", a.input])
         print("load: vigil ingest %.1f s (peak %.0f MiB): %s" % (dt, rss / 1024, out.strip()))
-        dt, rss, _ = run(["sqlite3", sdb, "-cmd", ".mode csv", ".import %s t" % a.input])
+        dt, rss, _ = run(["sqlite3", "-batch", "-init", "/dev/null", sdb, "-cmd", ".mode csv",
+                          ".import %s t" % a.input])
         print("load: sqlite3 .import %.1f s (peak %.0f MiB)" % (dt, rss / 1024))
         open(stamp, "w").close()
 
     vig = [a.vigil, "--db", vdb, "stats", "--by", "year,region", "--measure", "incidents,killed",
            "--format", "csv"]
-    sql = ["sqlite3", "-csv", sdb, GROUP_BY]
+    sql = ["sqlite3", "-batch", "-init", "/dev/null", "-csv", sdb, GROUP_BY]
     pds = ["/usr/bin/python3", "-c", PANDAS, a.input]
     times = {"vigil": [], "sqlite3": [], "pandas": []}
     rss = {}

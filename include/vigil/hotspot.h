@@ -139,7 +139,7 @@ int vg_hotspot_run(const struct vg_cube *c, const struct vg_selection *sel,
 void vg_hotspot_result_destroy(struct vg_hotspot_result *r);
 
 /* Writers: append the result to b. Return 0, VG_ETOOBIG (b's cap), VG_ENOMEM.
- * CSV: Gi*: lat,lon,count,neighbours,z,p,fdr_p,class; density: lat,lon,density.
+ * CSV: Gi*: lat,lon,count,neighbours,z,p,fdr_p,class; density: lat,lon,count,density.
  * GeoJSON (RFC 7946): a FeatureCollection of the cells as polygons (corners in longitude,
  * latitude, counter-clockwise; a cell across the antimeridian is a MultiPolygon cut there), their
  * figures as properties, and the parameters under "metadata".

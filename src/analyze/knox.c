@@ -35,8 +35,9 @@
  * Bounds: close in space is dx*dx + dy*dy <= D*D (planar) or haversine <= D (sphere); close in
  * time is |t1 - t2| <= T: both bounds are inclusive. The time bands of the table count whole days.
  *
- * Caps: events (VG_KNOX_MAX_EVENTS), permutations, bands, and the pairs kept (max_pairs, since a
- * distance too large for the data makes the list grow as n^2); past a cap, VG_ETOOBIG.
+ * Caps: events (VG_KNOX_MAX_EVENTS) and the pairs kept (max_pairs, since a distance too large for
+ * the data makes the list grow as n^2): past them, VG_ETOOBIG. Permutations, bands and band widths
+ * out of their ranges are VG_EINVAL.
  *
  * Ownership: the caller owns inputs and results; all scratch memory is freed before return.
  * Thread-safety: the functions share no state; each call may use several threads of its own. */

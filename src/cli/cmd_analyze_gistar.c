@@ -35,7 +35,7 @@ static void help(void)
          "  --threads N                threads for the neighbour sums, 1 to 64 (default:\n"
          "                             one per processor, at most 8)\n"
          "  --format csv|json          output format (default csv)\n"
-         "  --output FILE              write to FILE (whole or not at all) instead of stdout\n"
+         "  --out FILE                 write to FILE (whole or not at all) instead of stdout\n"
          "  --help                     show this help\n"
          "\n"
          "Output: one row per point, in the order of the file, with the columns x, y,\n"
@@ -250,7 +250,7 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
                                              {"band", required_argument, NULL, 'b'},
                                              {"threads", required_argument, NULL, 't'},
                                              {"format", required_argument, NULL, 'o'},
-                                             {"output", required_argument, NULL, 'O'},
+                                             {"out", required_argument, NULL, 'O'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *cmd = "analyze gistar", *points = NULL, *output = NULL;

@@ -44,7 +44,7 @@ static void help(void)
          "  --threads N                threads for the Gi* sums, 1 to 64 (default: one per\n"
          "                             processor, at most 8)\n" CLI_FILTER_HELP
          "  --format csv|geojson|svg   output format (default csv)\n"
-         "  --output FILE              write to FILE (whole or not at all) instead of stdout\n"
+         "  --out FILE                 write to FILE (whole or not at all) instead of stdout\n"
          "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                     show this help\n"
          "\n"
@@ -111,7 +111,7 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
                                              {"threads", required_argument, NULL, 't'},
                                              CLI_FILTER_OPTIONS,
                                              {"format", required_argument, NULL, 'o'},
-                                             {"output", required_argument, NULL, 'O'},
+                                             {"out", required_argument, NULL, 'O'},
                                              {"db", required_argument, NULL, 'D'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};

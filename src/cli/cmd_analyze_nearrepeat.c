@@ -37,8 +37,9 @@ static void help(void)
          "  --time-bands K             number of time bands, 1 to 100 (default 5)\n"
          "  --permutations B           permutations of the dates, 1 to 100000 (default 99)\n"
          "  --seed N                   seed of the permutations (default 1)\n"
-         "  --threads N                threads (default: one per processor); the result\n"
-         "                             does not depend on it\n" CLI_FILTER_HELP
+         "  --threads N                threads, 1 to 64 (default: one per processor, at\n"
+         "                             most one per permutation); the result does not\n"
+         "                             depend on it\n" CLI_FILTER_HELP
          "  --format table|csv|json    output format (default table)\n"
          "  --db PATH                  database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                     show this help\n"

@@ -5,6 +5,7 @@
  * interrupted. */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,9 +79,17 @@ int main(int argc, char **argv)
         usage(stdout);
         return CLI_OK;
     }
-    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-        if (strcmp(commands[c].name, argv[i]) == 0)
-            return commands[c].run(&cli, argc - i, argv + i);
+    for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
+        if (strcmp(commands[c].name, argv[i]) == 0) {
+            int status = commands[c].run(&cli, argc - i, argv + i);
+            /* Output that could not be written (a full disk, a closed pipe) is a failure. */
+            if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "vigil: cannot write the output: %s\n", strerror(errno));
+                return CLI_ERROR;
+            }
+            return status;
+        }
+    }
     fprintf(stderr, "vigil: unknown command '%s'\n", argv[i]);
     usage(stderr);
     return CLI_USAGE;

@@ -63,14 +63,14 @@ run "$VIGIL" analyze gistar --points odd.csv --band 5
 check_eq "$(printf 'x,y,value,z,p\n+1.,.5,1e1,1.0000,0.158655\n-0,007,-2.50,-1.0000,0.158655')" "$OUT" \
     "CSV repeats the numbers as the file gave them"
 
-# --output: the file appears whole, nothing else is left.
-run "$VIGIL" analyze gistar --points pysal.csv --band 15 --output out/../result.csv
-check_status 1 "--output into a directory that does not exist: exit 1"
-run "$VIGIL" analyze gistar --points pysal.csv --band 15 --output result.csv
-check_status 0 "--output: exit 0"
-check_empty "$OUT" "--output: nothing on stdout"
-check_eq "$PYSAL_OUT" "$(cat result.csv)" "--output: the file holds the output"
-check_no_file "--output leaves no temporary file" result.csv.tmp*
+# --out: the file appears whole, nothing else is left.
+run "$VIGIL" analyze gistar --points pysal.csv --band 15 --out out/../result.csv
+check_status 1 "--out into a directory that does not exist: exit 1"
+run "$VIGIL" analyze gistar --points pysal.csv --band 15 --out result.csv
+check_status 0 "--out: exit 0"
+check_empty "$OUT" "--out: nothing on stdout"
+check_eq "$PYSAL_OUT" "$(cat result.csv)" "--out: the file holds the output"
+check_no_file "--out leaves no temporary file" result.csv.tmp*
 
 # Random points against an all-pairs Gi* in Python, written with PySAL's moments:
 # G = sum w y / sum y, E = W/n, V = W (n - W) / (n - 1) / n^2 * s^2 / ybar^2, z = (G - E) / sqrt(V).

@@ -33,7 +33,7 @@ PY
 check_eq "classes ok sum ok sorted hot" "$got" "every class known, counts add up to the located incidents, hottest first"
 
 # GeoJSON: valid, and every figure recomputed from the cells' rows, columns and counts.
-run "$VIGIL" --db "$DB" analyze hotspots --cell-km 25 --band-km 80 --format geojson --output cells.geojson
+run "$VIGIL" --db "$DB" analyze hotspots --cell-km 25 --band-km 80 --format geojson --out cells.geojson
 check_status 0 "GeoJSON: exit 0"
 check_empty "$OUT" "GeoJSON to a file: nothing on stdout"
 got=$(python3 - "$LOCATED" "$TOTAL" <<'PY'
