@@ -496,11 +496,16 @@ done:
     return rc;
 }
 
+/* Distances must be positive and at most VG_HOTSPOT_MAX_KM: beyond a quarter of the Earth's
+ * circumference the equal-area projection folds distant cells onto one another. */
 static int check_km(double v, const char *option, struct vg_error *err)
 {
     if (!(v > 0) || !isfinite(v))
         return vg_error_set(err, VG_EINVAL, "%s must be a positive number of km, not %g", option,
                             v);
+    if (v > VG_HOTSPOT_MAX_KM)
+        return vg_error_set(err, VG_EINVAL, "%s must be at most %g km, not %g", option,
+                            VG_HOTSPOT_MAX_KM, v);
     return 0;
 }
 

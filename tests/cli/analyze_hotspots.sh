@@ -141,9 +141,12 @@ check_contains "$ERR" "vigil: $want incidents, $((want - wantloc)) without coord
 run "$VIGIL" --db "$DB" analyze hotspots --where country=Atlantis
 check_status 1 "nothing selected: exit 1"
 check_contains "$ERR" "no incidents to analyse" "nothing selected: the message"
-run "$VIGIL" --db "$DB" analyze hotspots --where country=Iraq --cell-km 5000 --centre 0,0
+run "$VIGIL" --db "$DB" analyze hotspots --where country=Iraq --cell-km 2400 --band-km 2400 --centre 0,0
 check_status 1 "one cell: exit 1"
-check_contains "$ERR" "fall in one cell of 5000 km" "one cell: the message says what to change"
+check_contains "$ERR" "fall in one cell of 2400 km" "one cell: the message says what to change"
+run "$VIGIL" --db "$DB" analyze hotspots --cell-km 5000
+check_status 1 "a cell wider than the projection allows: exit 1"
+check_contains "$ERR" "must be at most 2500 km, not 5000" "a cell too wide: the message gives the limit"
 
 # ---- the command line: exit 2 ----
 usage_error() { # DESCRIPTION EXPECTED-MESSAGE ARGS...
