@@ -226,3 +226,43 @@ int cli_filter_option(const char *cmd, int c, const char *arg, struct vg_filter 
         return cli_usage_error(cmd, "--from is after --to");
     return 0;
 }
+
+int cli_output_open(struct cli_output *o, const char *path)
+{
+    memset(o, 0, sizeof(*o));
+    o->f = stdout;
+    o->name = "standard output";
+    if (!path)
+        return 0;
+    if (cli_outfile_open(&o->file, path) != 0) {
+        cli_fail("cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    o->f = o->file.f;
+    o->name = path;
+    o->to_file = o->open = 1;
+    return 0;
+}
+
+int cli_output_close(struct cli_output *o)
+{
+    if (fflush(o->f) != 0 || ferror(o->f)) {
+        cli_fail("cannot write %s: %s", o->name, strerror(errno));
+        return -1;
+    }
+    if (o->to_file) {
+        o->open = 0;
+        if (cli_outfile_commit(&o->file) != 0) {
+            cli_fail("cannot write %s: %s", o->name, strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void cli_output_abort(struct cli_output *o)
+{
+    if (o->open)
+        cli_outfile_abort(&o->file);
+    o->open = 0;
+}

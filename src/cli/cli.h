@@ -50,6 +50,22 @@ struct cli_outfile {
 };
 
 int cli_outfile_open(struct cli_outfile *o, const char *path);
+
+/* Where a command writes its result: standard output, or (--out FILE) a cli_outfile. */
+struct cli_output {
+    FILE *f;
+    const char *name; /* for messages */
+    int to_file, open;
+    struct cli_outfile file;
+};
+
+/* Opens the output; path NULL means standard output. Prints the error; returns 0 or -1. */
+int cli_output_open(struct cli_output *o, const char *path);
+/* Checks that everything was written and puts a file in place. Prints the error; returns 0 or
+ * -1. */
+int cli_output_close(struct cli_output *o);
+/* Discards a file that was not closed; does nothing otherwise. */
+void cli_output_abort(struct cli_output *o);
 /* Closes the file and puts it in place; returns 0 or -1 (errno set). */
 int cli_outfile_commit(struct cli_outfile *o);
 /* Closes and discards the file. */

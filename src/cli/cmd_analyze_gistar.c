@@ -307,12 +307,11 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
 
     struct vg_gistar_points pts;
     struct vg_error err;
-    struct cli_outfile of;
+    struct cli_output out = {0};
     struct out o = {stdout, NULL, 0, (size_t)1 << 20, 0};
     double *z = NULL, *p = NULL;
     int status = CLI_ERROR, fd = 0, rc;
 
-    memset(&of, 0, sizeof(of));
     vg_gistar_points_init(&pts);
     vg_error_clear(&err);
     if (strcmp(points, "-") != 0 && (fd = open(points, O_RDONLY | O_CLOEXEC)) < 0) {
@@ -337,26 +336,19 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         goto done;
     }
-    if (output) {
-        if (cli_outfile_open(&of, output) != 0) {
-            cli_fail("%s: %s", output, strerror(errno));
-            goto done;
-        }
-        o.f = of.f;
-    }
+    if (cli_output_open(&out, output))
+        goto done;
+    o.f = out.f;
     write_rows(&o, &pts, z, p, fmt);
-    if (o.failed || fflush(o.f) != 0 || ferror(o.f)) {
-        cli_fail("%s: cannot write: %s", output ? output : "standard output", strerror(errno));
+    if (o.failed) {
+        cli_fail("cannot write %s: %s", out.name, strerror(errno));
         goto done;
     }
-    if (output && cli_outfile_commit(&of) != 0) {
-        cli_fail("%s: %s", output, strerror(errno));
+    if (cli_output_close(&out))
         goto done;
-    }
     status = CLI_OK;
 done:
-    if (of.f || of.path)
-        cli_outfile_abort(&of);
+    cli_output_abort(&out);
     free(o.buf);
     free(z);
     free(p);

@@ -203,10 +203,9 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
     struct vg_hotspot_result *r = NULL;
     struct vg_error err;
     struct vg_buf buf;
-    struct cli_outfile of;
+    struct cli_output out = {0};
     int status = CLI_ERROR, rc;
 
-    memset(&of, 0, sizeof(of));
     vg_buf_init(&buf, OUTPUT_CAP);
     vg_error_clear(&err);
     if (cli_open_store(cli, VG_STORE_READONLY, &store))
@@ -223,27 +222,16 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
         cli_fail("cannot make the output: %s", vg_strerror(rc));
         goto done;
     }
-    FILE *f = stdout;
-    if (output) {
-        if (cli_outfile_open(&of, output) != 0) {
-            cli_fail("%s: %s", output, strerror(errno));
-            goto done;
-        }
-        f = of.f;
-    }
-    if ((buf.len && fwrite(buf.data, 1, buf.len, f) != buf.len) || fflush(f) != 0) {
-        cli_fail("%s: cannot write: %s", output ? output : "standard output", strerror(errno));
+    if (cli_output_open(&out, output))
         goto done;
-    }
-    if (output && cli_outfile_commit(&of) != 0) {
-        cli_fail("%s: %s", output, strerror(errno));
+    if (buf.len)
+        fwrite(buf.data, 1, buf.len, out.f);
+    if (cli_output_close(&out))
         goto done;
-    }
     summary(r);
     status = CLI_OK;
 done:
-    if (of.f || of.path)
-        cli_outfile_abort(&of);
+    cli_output_abort(&out);
     vg_buf_cleanup(&buf);
     vg_hotspot_result_destroy(r);
     vg_selection_destroy(sel);

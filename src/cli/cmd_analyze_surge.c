@@ -414,8 +414,8 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
     struct vg_selection *sel = NULL;
     struct vg_series *s = NULL;
     struct result res;
-    struct cli_outfile out;
-    int status = CLI_ERROR, out_open = 0;
+    struct cli_output out = {0};
+    int status = CLI_ERROR;
     memset(&res, 0, sizeof(res));
     memset(&out, 0, sizeof(out));
     res.all = all;
@@ -438,41 +438,20 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
                 "%s\n",
                 s->left_out, s->selected, q.period == VG_PERIOD_WEEK ? "month or no day" : "month");
 
-    FILE *f = stdout;
-    if (out_path) {
-        if (cli_outfile_open(&out, out_path)) {
-            cli_fail("cannot write %s: %s", out_path, strerror(errno));
-            goto done;
-        }
-        out_open = 1;
-        f = out.f;
-    }
+    if (cli_output_open(&out, out_path))
+        goto done;
+    FILE *f = out.f;
     if (fmt == FMT_TABLE)
         print_table(f, &res);
     else if (fmt == FMT_CSV)
         print_csv(f, &res);
     else
         print_json(f, &res, mask, &params);
-    if (out_open) {
-        int failed = ferror(f);
-        out_open = 0;
-        if (failed) {
-            cli_outfile_abort(&out);
-            cli_fail("cannot write %s", out_path);
-            goto done;
-        }
-        if (cli_outfile_commit(&out)) {
-            cli_fail("cannot write %s: %s", out_path, strerror(errno));
-            goto done;
-        }
-    } else if (fflush(stdout) != 0 || ferror(stdout)) {
-        cli_fail("cannot write the output: %s", strerror(errno));
+    if (cli_output_close(&out))
         goto done;
-    }
     status = CLI_OK;
 done:
-    if (out_open)
-        cli_outfile_abort(&out);
+    cli_output_abort(&out);
     free(res.rows);
     vg_series_destroy(s);
     vg_selection_destroy(sel);
