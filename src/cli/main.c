@@ -82,9 +82,10 @@ int main(int argc, char **argv)
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
         if (strcmp(commands[c].name, argv[i]) == 0) {
             int status = commands[c].run(&cli, argc - i, argv + i);
-            /* Output that could not be written (a full disk, a closed pipe) is a failure. */
-            if (fflush(stdout) != 0 || ferror(stdout)) {
-                fprintf(stderr, "vigil: cannot write the output: %s\n", strerror(errno));
+            /* Output that could not be written (a full disk, a closed pipe) is a failure, said
+             * here unless the command has already failed (and said why). */
+            if ((fflush(stdout) != 0 || ferror(stdout)) && status != CLI_ERROR) {
+                fprintf(stderr, "vigil: cannot write standard output: %s\n", strerror(errno));
                 return CLI_ERROR;
             }
             return status;
