@@ -63,6 +63,26 @@ void vg_cube_close(struct vg_cube *c);
 int vg_cube_refresh(struct vg_store *s, struct vg_error *err);
 
 const struct vg_cube_columns *vg_cube_columns(const struct vg_cube *c);
+
+/* Keeping the cube current during an ingest without reading the table again: the ingest hands
+ * over each row it inserted, once committed, in the order of their ids; finish then appends them
+ * to the cube. When anything else happened meanwhile (an update, another writer, rows out of
+ * order), finish builds the cube from the table instead, so the result is always current. */
+struct vg_cube_appender;
+struct vg_incident;
+
+/* Brings the cube up to date and starts staging rows after it. */
+int vg_cube_appender_create(struct vg_store *s, struct vg_cube_appender **out,
+                            struct vg_error *err);
+/* Stages one inserted row (id is its row id). A failure only means the cube will be built from
+ * the table at finish. */
+int vg_cube_appender_add(struct vg_cube_appender *a, int64_t id, const struct vg_incident *inc);
+/* Brings the cube up to date, with the staged rows where they are exactly the new ones (then
+ * *staged, if not NULL, is 1), and frees the appender. */
+int vg_cube_appender_finish(struct vg_cube_appender *a, struct vg_store *s, int *staged,
+                            struct vg_error *err);
+/* Frees an appender without finishing (the cube is then brought up to date when next opened). */
+void vg_cube_appender_destroy(struct vg_cube_appender *a);
 /* Number of distinct values of text dimension d, and the text of code. */
 uint32_t vg_cube_dict_size(const struct vg_cube *c, enum vg_dim d);
 const char *vg_cube_dict_value(const struct vg_cube *c, enum vg_dim d, uint32_t code);

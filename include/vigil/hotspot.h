@@ -35,7 +35,7 @@ struct vg_selection;
 
 #define VG_HOTSPOT_EARTH_RADIUS_KM 6371.0072 /* radius of the sphere of WGS 84's area */
 #define VG_HOTSPOT_DEFAULT_CELL_KM 10.0
-#define VG_HOTSPOT_MAX_KM 2500.0 /* largest cell side, band or bandwidth */
+#define VG_HOTSPOT_MAX_KM 2500.0          /* largest cell side, band or bandwidth */
 #define VG_HOTSPOT_DEFAULT_BAND_CELLS 3.0 /* default band: 3 cell sides */
 /* The most cells one result may hold (cells analysed, or cells of a density surface). */
 #define VG_HOTSPOT_MAX_CELLS ((size_t)1 << 22)

@@ -56,6 +56,9 @@ enum vg_put_outcome { VG_PUT_UNCHANGED = 0, VG_PUT_INSERTED = 1, VG_PUT_UPDATED 
 int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc, int *outcome,
                     struct vg_error *err);
 
+/* The id of the row the last vg_incident_put inserted. */
+int64_t vg_incident_writer_last_id(const struct vg_incident_writer *w);
+
 /* Records in the store that incidents changed: version counts every change, rewrites the changes
  * that updated or removed stored rows (rather than only adding new ones). Derived data compares
  * these counters with the ones it was built from. Call inside the writing transaction. */

@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct vg_store;
+struct vg_incident;
 
 enum vg_ingest_format {
     VG_FORMAT_AUTO = 0, /* JSON lines for names ending in .jsonl or .ndjson, else GTD */
@@ -46,6 +47,10 @@ struct vg_ingest_opts {
     long batch_rows;    /* most rows per transaction; 0: as many as a batch holds */
     /* Called for every rejected row; a non-zero return stops the ingest with that code. */
     int (*on_reject)(void *ctx, const struct vg_reject *rej);
+    /* Called for every row inserted (not for updated ones), once its transaction is committed,
+     * in the order of the row ids, with the id and the stored record (valid during the call).
+     * A non-zero return is ignored: this only observes. Called in the ingesting thread. */
+    void (*on_inserted)(void *ctx, int64_t id, const struct vg_incident *inc);
     /* Called now and then with the bytes read so far and the input size (0 when unknown). */
     void (*on_progress)(void *ctx, uint64_t done, uint64_t total);
     void *ctx;

@@ -29,9 +29,10 @@
 #include "vigil/mem.h"
 #include "vigil/store.h"
 
+#include "vigil/incident.h"
+
 #include <errno.h>
 #include <fcntl.h>
-#include "vigil/incident.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -330,7 +331,7 @@ static int dict_intern(struct dict_build *d, const char *s, size_t len, uint32_t
 }
 
 struct builder {
-    int fd;
+    int fd[NCOLS]; /* where each column goes: one file for a cube, one each for a stage */
     uint64_t col_off[NCOLS];
     uint64_t written; /* rows already in the file */
     size_t fill;      /* rows in the chunk buffers */
@@ -354,14 +355,11 @@ static int pwrite_all(int fd, const void *p, size_t n, uint64_t off)
     return 0;
 }
 
-/* Copies n bytes of the file at path, from offset from, into fd at offset to. The kernel copies
- * (copy_file_range) where it can, so the old columns never pass through this process's memory:
+/* Copies n bytes of file in, from offset from, into fd at offset to. The kernel copies
+ * (copy_file_range) where it can, so the columns never pass through this process's memory:
  * appending to a cube of any size takes no more memory than appending to a small one. */
-static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint64_t n)
+static int copy_fd_range(int in, uint64_t from, int fd, uint64_t to, uint64_t n)
 {
-    int in = open(path, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return VG_EIO;
     int rc = 0;
     loff_t off_in = (loff_t)from, off_out = (loff_t)to;
     while (n > 0) {
@@ -372,8 +370,8 @@ static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint
         }
         if (w < 0 && errno == EINTR)
             continue;
-        if (w == 0 || !(errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP ||
-                        errno == EINVAL)) {
+        if (w == 0 ||
+            !(errno == EXDEV || errno == ENOSYS || errno == EOPNOTSUPP || errno == EINVAL)) {
             rc = VG_EIO;
             break;
         }
@@ -394,6 +392,16 @@ static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint
             n -= (uint64_t)r;
         }
     }
+    return rc;
+}
+
+/* The same from the file at path. */
+static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint64_t n)
+{
+    int in = open(path, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return VG_EIO;
+    int rc = copy_fd_range(in, from, fd, to, n);
     close(in);
     return rc;
 }
@@ -401,7 +409,7 @@ static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint
 static int flush_chunk(struct builder *b)
 {
     for (int c = 0; c < NCOLS && b->fill; c++) {
-        int rc = pwrite_all(b->fd, b->chunk[c], b->fill * col_size[c],
+        int rc = pwrite_all(b->fd[c], b->chunk[c], b->fill * col_size[c],
                             b->col_off[c] + b->written * col_size[c]);
         if (rc)
             return rc;
@@ -411,62 +419,85 @@ static int flush_chunk(struct builder *b)
     return 0;
 }
 
-static int add_row(struct builder *b, sqlite3_stmt *st)
+/* One incident's analytic fields, from SQLite or from an ingest: unknown numbers are -1 (killed,
+ * wounded) or 0 (month, day), unknown coordinates NAN, unknown text NULL. */
+struct row_values {
+    int64_t id;
+    double lat, lon;
+    const char *text[NTEXT];
+    size_t len[NTEXT];
+    int64_t killed, wounded, year, month, day;
+};
+
+static int put_row(struct builder *b, const struct row_values *v)
 {
     size_t i = b->fill;
-    int64_t id = sqlite3_column_int64(st, 0);
-    memcpy(b->chunk[C_ID] + i * 8, &id, 8);
-    for (int k = 0; k < 2; k++) {
-        double v =
-            sqlite3_column_type(st, 1 + k) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1 + k);
-        memcpy(b->chunk[C_LAT + k] + i * 8, &v, 8);
-    }
+    memcpy(b->chunk[C_ID] + i * 8, &v->id, 8);
+    memcpy(b->chunk[C_LAT] + i * 8, &v->lat, 8);
+    memcpy(b->chunk[C_LON] + i * 8, &v->lon, 8);
     for (int d = 0; d < NTEXT; d++) {
         uint32_t code = VG_CUBE_UNKNOWN;
-        const char *s = (const char *)sqlite3_column_text(st, 3 + d);
-        if (s) {
-            int rc = dict_intern(&b->dict[d], s, (size_t)sqlite3_column_bytes(st, 3 + d), &code);
+        if (v->text[d]) {
+            int rc = dict_intern(&b->dict[d], v->text[d], v->len[d], &code);
             if (rc)
                 return rc;
         }
         memcpy(b->chunk[C_CODE0 + d] + i * 4, &code, 4);
     }
+    const int64_t counts[2] = {v->killed, v->wounded};
     for (int k = 0; k < 2; k++) {
-        int col = 3 + NTEXT + k;
-        int64_t v =
-            sqlite3_column_type(st, col) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, col);
-        int32_t v32 = v < 0 ? -1 : v > INT32_MAX ? INT32_MAX : (int32_t)v;
+        int32_t v32 = counts[k] < 0 ? -1 : counts[k] > INT32_MAX ? INT32_MAX : (int32_t)counts[k];
         memcpy(b->chunk[C_KILLED + k] + i * 4, &v32, 4);
     }
-    int64_t y = sqlite3_column_int64(st, 5 + NTEXT);
+    int64_t y = v->year;
     int16_t y16 = (int16_t)(y < INT16_MIN ? INT16_MIN : y > INT16_MAX ? INT16_MAX : y);
     memcpy(b->chunk[C_YEAR] + i * 2, &y16, 2);
-    b->chunk[C_MONTH][i] = (char)sqlite3_column_int(st, 6 + NTEXT);
-    b->chunk[C_DAY][i] = (char)sqlite3_column_int(st, 7 + NTEXT);
+    b->chunk[C_MONTH][i] = (char)(v->month >= 0 && v->month <= 12 ? v->month : 0);
+    b->chunk[C_DAY][i] = (char)(v->day >= 0 && v->day <= 31 ? v->day : 0);
     if (++b->fill == CHUNK_ROWS)
         return flush_chunk(b);
     return 0;
 }
 
-static int write_dicts(struct builder *b, uint64_t at, struct header *h)
+static int add_row(struct builder *b, sqlite3_stmt *st)
+{
+    struct row_values v;
+    v.id = sqlite3_column_int64(st, 0);
+    v.lat = sqlite3_column_type(st, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 1);
+    v.lon = sqlite3_column_type(st, 2) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 2);
+    for (int d = 0; d < NTEXT; d++) {
+        v.text[d] = (const char *)sqlite3_column_text(st, 3 + d);
+        v.len[d] = (size_t)sqlite3_column_bytes(st, 3 + d);
+    }
+    int kc = 3 + NTEXT;
+    v.killed = sqlite3_column_type(st, kc) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, kc);
+    v.wounded =
+        sqlite3_column_type(st, kc + 1) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, kc + 1);
+    v.year = sqlite3_column_int64(st, kc + 2);
+    v.month = sqlite3_column_int(st, kc + 3);
+    v.day = sqlite3_column_int(st, kc + 4);
+    return put_row(b, &v);
+}
+
+static int write_dicts(struct builder *b, int fd, uint64_t at, struct header *h)
 {
     for (int d = 0; d < NTEXT; d++) {
         struct dict_build *db = &b->dict[d];
         uint64_t zero = 0, nn = db->n;
         h->dict_off[d] = at;
-        int rc = pwrite_all(b->fd, &nn, 8, at);
+        int rc = pwrite_all(fd, &nn, 8, at);
         if (!rc)
-            rc = db->n ? pwrite_all(b->fd, db->offs, 8 * ((size_t)db->n + 1), at + 8)
-                       : pwrite_all(b->fd, &zero, 8, at + 8);
+            rc = db->n ? pwrite_all(fd, db->offs, 8 * ((size_t)db->n + 1), at + 8)
+                       : pwrite_all(fd, &zero, 8, at + 8);
         uint64_t bytes_at = at + 8 + 8 * ((uint64_t)db->n + 1);
         if (!rc && db->bytes.len)
-            rc = pwrite_all(b->fd, db->bytes.data, db->bytes.len, bytes_at);
+            rc = pwrite_all(fd, db->bytes.data, db->bytes.len, bytes_at);
         if (rc)
             return rc;
         at = (bytes_at + db->bytes.len + 7) & ~(uint64_t)7;
     }
     h->file_size = at;
-    return ftruncate(b->fd, (off_t)at) == 0 ? 0 : VG_EIO;
+    return ftruncate(fd, (off_t)at) == 0 ? 0 : VG_EIO;
 }
 
 static int cube_path(struct vg_store *s, char *buf, size_t size)
@@ -483,23 +514,72 @@ static const char select_sql[] =
     "SELECT id, latitude, longitude, country, region, attack, target, weapon, group_name, source,"
     " killed, wounded, year, month, day FROM incidents WHERE id > ?1 ORDER BY id";
 
-/* Writes a new cube file for the database's current state, reusing `old` when only rows were
- * added since it was built. */
+/* Rows an ingest stored, staged for the cube as they were committed (vg_cube_appender_*): their
+ * columns in unnamed temporary files, their text in dictionaries that begin with the old cube's. */
+struct vg_cube_appender {
+    struct builder b;
+    char path[4096];
+    uint64_t base_rows; /* the cube the rows extend: its rows, largest id and counters */
+    int64_t base_id, version, rewrites;
+    int64_t last_id;
+    int usable; /* 0 once something went wrong: the cube is then built from the table */
+};
+
+static void builder_init(struct builder *b)
+{
+    memset(b, 0, sizeof(*b));
+    for (int c = 0; c < NCOLS; c++)
+        b->fd[c] = -1;
+    for (int d = 0; d < NTEXT; d++)
+        vg_buf_init(&b->dict[d].bytes, (size_t)1 << 34);
+}
+
+static int builder_chunks(struct builder *b)
+{
+    for (int c = 0; c < NCOLS; c++)
+        if (!(b->chunk[c] = vg_malloc(CHUNK_ROWS * col_size[c])))
+            return VG_ENOMEM;
+    return 0;
+}
+
+/* Interns the old cube's dictionaries in code order, so that its codes stay valid. */
+static int builder_seed(struct builder *b, const struct vg_cube *old)
+{
+    for (int d = 0; d < NTEXT; d++) {
+        for (uint32_t i = 0; i < old->dict[d].n; i++) {
+            uint32_t code;
+            const char *v = old->dict[d].bytes + old->dict[d].offs[i];
+            int rc = dict_intern(&b->dict[d], v, strlen(v), &code);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static void builder_cleanup(struct builder *b)
+{
+    for (int c = 0; c < NCOLS; c++)
+        vg_free(b->chunk[c]);
+    for (int d = 0; d < NTEXT; d++)
+        dict_cleanup(&b->dict[d]);
+}
+
+/* Writes a new cube file for the database's current state. It reuses `old` when only rows were
+ * added since it was built, and takes those rows from `stage` when the stage holds exactly them
+ * (an ingest staged them as it stored them); otherwise it reads them from the table. */
 static int build(struct vg_store *s, const char *path, const struct vg_cube *old,
-                 struct vg_error *err)
+                 struct vg_cube_appender *stage, int *used_stage, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
-    struct builder b;
+    struct builder own, *b = &own;
     struct header h;
     char tmp[4200];
-    int rc, in_txn = 0;
+    int rc, in_txn = 0, fd = -1;
 
-    memset(&b, 0, sizeof(b));
+    builder_init(&own);
     memset(&h, 0, sizeof(h));
-    b.fd = -1;
-    for (int d = 0; d < NTEXT; d++)
-        vg_buf_init(&b.dict[d].bytes, (size_t)1 << 34);
     snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
 
     if ((rc = vg_store_exec(s, "BEGIN", err)))
@@ -523,65 +603,73 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
     sqlite3_finalize(st);
     st = NULL;
 
+    /* The stage stands for the new rows only if it extends this very cube with exactly them. */
+    int staged = oh && stage && stage->usable && stage->base_id == oh->max_id &&
+                 stage->base_rows == oh->nrows && stage->rewrites == oh->rewrites &&
+                 stage->b.written + stage->b.fill == add &&
+                 (add == 0 || stage->last_id == h.max_id);
+    if (staged) {
+        if ((rc = flush_chunk(&stage->b)))
+            goto ioerr;
+        b = &stage->b;
+    }
+    if (used_stage)
+        *used_stage = staged;
+
     memcpy(h.magic, MAGIC, 8);
     h.nrows = base + add;
     uint64_t end;
     layout(h.nrows, h.col_off, &end);
-    memcpy(b.col_off, h.col_off, sizeof(h.col_off));
-    if ((b.fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
         rc = vg_error_set(err, VG_EIO, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }
-    for (int c = 0; c < NCOLS; c++) {
-        if (!(b.chunk[c] = vg_malloc(CHUNK_ROWS * col_size[c]))) {
-            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-            goto fail;
-        }
-    }
-    if (oh) { /* the old rows, as they are, and the old dictionaries, in code order */
+    if (oh) /* the old rows, as they are */
         for (int c = 0; c < NCOLS; c++)
-            if ((rc = copy_range(path, oh->col_off[c], b.fd, b.col_off[c], base * col_size[c])))
+            if ((rc = copy_range(path, oh->col_off[c], fd, h.col_off[c], base * col_size[c])))
                 goto ioerr;
-        for (int d = 0; d < NTEXT; d++) {
-            for (uint32_t i = 0; i < old->dict[d].n; i++) {
-                uint32_t code;
-                const char *v = old->dict[d].bytes + old->dict[d].offs[i];
-                if ((rc = dict_intern(&b.dict[d], v, strlen(v), &code)))
-                    goto fail;
+    if (staged) {
+        for (int c = 0; c < NCOLS; c++)
+            if ((rc = copy_fd_range(b->fd[c], 0, fd, h.col_off[c] + base * col_size[c],
+                                    add * col_size[c])))
+                goto ioerr;
+    } else {
+        for (int c = 0; c < NCOLS; c++)
+            own.fd[c] = fd;
+        memcpy(own.col_off, h.col_off, sizeof(h.col_off));
+        own.written = base;
+        if ((rc = builder_chunks(&own)) || (oh && (rc = builder_seed(&own, old))))
+            goto ioerr;
+        if (sqlite3_prepare_v2(db, select_sql, -1, &st, NULL) != SQLITE_OK)
+            goto dberr;
+        sqlite3_bind_int64(st, 1, after);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (own.written + own.fill >= h.nrows) {
+                rc = vg_error_set(err, VG_EDB, "the incidents changed while the cube was built");
+                goto fail;
             }
+            if ((rc = add_row(&own, st)))
+                goto ioerr;
         }
-        b.written = base;
-    }
-    if (sqlite3_prepare_v2(db, select_sql, -1, &st, NULL) != SQLITE_OK)
-        goto dberr;
-    sqlite3_bind_int64(st, 1, after);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (b.written + b.fill >= h.nrows) {
+        if (rc != SQLITE_DONE)
+            goto dberr;
+        sqlite3_finalize(st);
+        st = NULL;
+        if ((rc = flush_chunk(&own)))
+            goto ioerr;
+        if (own.written != h.nrows) {
             rc = vg_error_set(err, VG_EDB, "the incidents changed while the cube was built");
             goto fail;
         }
-        if ((rc = add_row(&b, st)))
-            goto ioerr;
     }
-    if (rc != SQLITE_DONE)
-        goto dberr;
-    sqlite3_finalize(st);
-    st = NULL;
     vg_store_exec(s, "COMMIT", NULL);
     in_txn = 0;
-    if ((rc = flush_chunk(&b)))
+    if ((rc = write_dicts(b, fd, end, &h)) || (rc = pwrite_all(fd, &h, sizeof(h), 0)))
         goto ioerr;
-    if (b.written != h.nrows) {
-        rc = vg_error_set(err, VG_EDB, "the incidents changed while the cube was built");
-        goto fail;
-    }
-    if ((rc = write_dicts(&b, end, &h)) || (rc = pwrite_all(b.fd, &h, sizeof(h), 0)))
+    rc = close(fd);
+    fd = -1;
+    if (rc != 0)
         goto ioerr;
-    if (close(b.fd) != 0) {
-        b.fd = -1;
-        goto ioerr;
-    }
-    b.fd = -1;
     if (rename(tmp, path) != 0) {
         rc = vg_error_set(err, VG_EIO, "cannot write %s: %s", path, strerror(errno));
         goto fail;
@@ -597,18 +685,14 @@ ioerr:
     else
         rc = vg_error_set(err, VG_EIO, "cannot write %s: %s", tmp, strerror(errno));
 fail:
-    if (b.fd >= 0)
-        close(b.fd);
-    b.fd = -1;
+    if (fd >= 0)
+        close(fd);
     unlink(tmp);
 done:
     sqlite3_finalize(st);
     if (in_txn)
         vg_store_exec(s, "COMMIT", NULL);
-    for (int c = 0; c < NCOLS; c++)
-        vg_free(b.chunk[c]);
-    for (int d = 0; d < NTEXT; d++)
-        dict_cleanup(&b.dict[d]);
+    builder_cleanup(&own);
     return rc;
 }
 
@@ -632,7 +716,7 @@ static int open_current(struct vg_store *s, int want_open, struct vg_cube **out,
         return vg_error_set(err, rc, "out of memory");
     if (rc == 0 && c->h->version == version && c->h->rewrites == rewrites)
         goto ready;
-    if ((rc = build(s, path, c, err))) {
+    if ((rc = build(s, path, c, NULL, NULL, err))) {
         vg_cube_close(c);
         return rc;
     }
@@ -660,4 +744,138 @@ int vg_cube_open(struct vg_store *s, struct vg_cube **out, struct vg_error *err)
 int vg_cube_refresh(struct vg_store *s, struct vg_error *err)
 {
     return open_current(s, 0, NULL, err);
+}
+
+/* ---- staging the rows of an ingest ---- */
+
+/* An unnamed temporary file beside the cube (the same file system, so the final copy can stay in
+ * the kernel); -1 on failure. */
+static int stage_file(const char *cube_path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", cube_path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        return fd;
+    char name[4200];
+    snprintf(name, sizeof(name), "%s.stage%ld", cube_path, (long)getpid());
+    fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0)
+        unlink(name);
+    return fd;
+}
+
+int vg_cube_appender_create(struct vg_store *s, struct vg_cube_appender **out, struct vg_error *err)
+{
+    struct vg_cube *c = NULL;
+    struct vg_cube_appender *a = vg_calloc(1, sizeof(*a));
+    if (!a)
+        return vg_error_set(err, VG_ENOMEM, "out of memory");
+    builder_init(&a->b);
+    int rc = cube_path(s, a->path, sizeof(a->path));
+    if (rc) {
+        rc = vg_error_set(err, rc == VG_ETOOBIG ? rc : VG_EINVAL,
+                          rc == VG_ETOOBIG ? "the database path is too long"
+                                           : "an in-memory database has no cube");
+        goto fail;
+    }
+    if ((rc = open_current(s, 1, &c, err)))
+        goto fail;
+    a->base_rows = c->h->nrows;
+    a->base_id = a->last_id = c->h->max_id;
+    a->version = c->h->version;
+    a->rewrites = c->h->rewrites;
+    if ((rc = builder_chunks(&a->b)) || (rc = builder_seed(&a->b, c))) {
+        rc = vg_error_set(err, rc, "cannot stage rows for the cube: %s", vg_strerror(rc));
+        goto fail;
+    }
+    for (int k = 0; k < NCOLS; k++) {
+        if ((a->b.fd[k] = stage_file(a->path)) < 0) {
+            rc = vg_error_set(err, VG_EIO, "cannot stage rows for the cube beside %s: %s", a->path,
+                              strerror(errno));
+            goto fail;
+        }
+    }
+    a->usable = 1;
+    vg_cube_close(c);
+    *out = a;
+    return 0;
+fail:
+    vg_cube_close(c);
+    vg_cube_appender_destroy(a);
+    return rc;
+}
+
+int vg_cube_appender_add(struct vg_cube_appender *a, int64_t id, const struct vg_incident *inc)
+{
+    if (!a->usable)
+        return 0;
+    if (id <= a->last_id) { /* not after the rows before: the stage cannot stand for them */
+        a->usable = 0;
+        return 0;
+    }
+    struct row_values v;
+    const char *text[NTEXT] = {inc->country, inc->region, inc->attack, inc->target,
+                               inc->weapon,  inc->group,  inc->source};
+    v.id = id;
+    v.lat = inc->latitude;
+    v.lon = inc->longitude;
+    for (int d = 0; d < NTEXT; d++) {
+        v.text[d] = text[d];
+        v.len[d] = text[d] ? strlen(text[d]) : 0;
+    }
+    v.killed = inc->killed == VG_NULL_INT ? -1 : inc->killed;
+    v.wounded = inc->wounded == VG_NULL_INT ? -1 : inc->wounded;
+    v.year = inc->year;
+    v.month = inc->month == VG_NULL_INT ? 0 : inc->month;
+    v.day = inc->day == VG_NULL_INT ? 0 : inc->day;
+    int rc = put_row(&a->b, &v);
+    if (rc) {
+        a->usable = 0; /* the cube will be built from the table instead */
+        return rc;
+    }
+    a->last_id = id;
+    return 0;
+}
+
+int vg_cube_appender_finish(struct vg_cube_appender *a, struct vg_store *s, int *staged,
+                            struct vg_error *err)
+{
+    struct vg_cube *old = NULL;
+    int64_t version, rewrites;
+    if (staged)
+        *staged = 0;
+    int rc = vg_incident_version(s, &version, &rewrites, err);
+    if (rc)
+        goto done;
+    rc = map_file(a->path, &old);
+    if (rc == 0 && old->h->version == version && old->h->rewrites == rewrites)
+        goto done; /* already current: nothing was stored, or someone else brought it up */
+    if (rc == VG_ENOMEM) {
+        rc = vg_error_set(err, rc, "out of memory");
+        goto done;
+    }
+    rc = build(s, a->path, rc == 0 ? old : NULL, a, staged, err);
+done:
+    vg_cube_close(old);
+    vg_cube_appender_destroy(a);
+    return rc;
+}
+
+void vg_cube_appender_destroy(struct vg_cube_appender *a)
+{
+    if (!a)
+        return;
+    for (int c = 0; c < NCOLS; c++)
+        if (a->b.fd[c] >= 0)
+            close(a->b.fd[c]);
+    builder_cleanup(&a->b);
+    vg_free(a);
 }

@@ -25,6 +25,7 @@ static void on_signal(int sig)
 
 struct ingest_ctx {
     FILE *rejects;
+    struct vg_cube_appender *cube; /* keeps the analytic cube current as rows are stored */
     long shown;
     int bar; /* draw a progress bar */
     int bar_drawn;
@@ -67,6 +68,12 @@ static int on_reject(void *p, const struct vg_reject *r)
             return VG_EIO;
     }
     return 0;
+}
+
+static void on_inserted(void *p, int64_t id, const struct vg_incident *inc)
+{
+    struct ingest_ctx *c = p;
+    vg_cube_appender_add(c->cube, id, inc); /* a failure: the cube is built from the table */
 }
 
 static void on_progress(void *p, uint64_t done, uint64_t total)
@@ -213,6 +220,13 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         ctx.rejects = out.f;
     }
     ctx.bar = !quiet && isatty(STDERR_FILENO);
+    struct vg_error cerr;
+    vg_error_clear(&cerr);
+    if (vg_cube_appender_create(store, &ctx.cube, &cerr)) {
+        cli_error(&cerr);
+        goto done;
+    }
+    opts.on_inserted = on_inserted;
     opts.on_reject = on_reject;
     opts.on_progress = on_progress;
     opts.ctx = &ctx;
@@ -234,14 +248,15 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
             failed = 1;
         }
     }
-    if (st.inserted + st.updated > 0) {
+    if (ctx.cube) {
         /* Bring the analytic cube up to date now, so the next query does not wait for it. */
         struct vg_error err;
         vg_error_clear(&err);
-        if (vg_cube_refresh(store, &err)) {
+        if (vg_cube_appender_finish(ctx.cube, store, NULL, &err)) {
             cli_error(&err);
             failed = 1;
         }
+        ctx.cube = NULL;
     }
     if (ctx.rejects) {
         ctx.rejects = NULL;
@@ -271,6 +286,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
     }
 done:
     cli_outfile_abort(&out);
+    vg_cube_appender_destroy(ctx.cube);
     vg_store_close(store);
     return status;
 }

@@ -222,8 +222,8 @@ static int ingest_csv(struct ingest *in, int fd)
         }
         size_t bad = 0;
         if (memchr(rec.raw, '\0', rec.raw_len)) {
-            if ((rc = do_reject(in, rec.line, "", "the row holds a NUL byte", rec.raw,
-                                rec.raw_len)))
+            if ((rc =
+                     do_reject(in, rec.line, "", "the row holds a NUL byte", rec.raw, rec.raw_len)))
                 goto done;
             continue;
         }
@@ -448,6 +448,12 @@ static int is_jsonl(const char *name)
            (n > 7 && strcmp(name + n - 7, ".ndjson") == 0);
 }
 
+static void on_inserted(void *ctx, int64_t id, const struct vg_incident *inc)
+{
+    struct ingest *in = ctx;
+    in->opts->on_inserted(in->opts->ctx, id, inc);
+}
+
 static int on_write_fail(void *ctx, long line, const char *reason)
 {
     struct ingest *in = ctx;
@@ -482,7 +488,8 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
 
     if (in.total >= BULK_BYTES)
         bulk = vg_store_bulk_begin(s) == 0;
-    if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail, &in, &in.writer, err)))
+    if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail,
+                               in.opts->on_inserted ? on_inserted : NULL, &in, &in.writer, err)))
         goto done;
     if (in.opts->format == VG_FORMAT_JSONL || (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
         rc = ingest_jsonl(&in, fd);

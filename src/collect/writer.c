@@ -36,10 +36,11 @@
 #define ROWS_FIRST 1024
 
 struct row {
-    uint64_t
-        key[2]; /* first bytes of source and source_id, big-endian: most comparisons end here */
+    /* The first bytes of source and source_id, big-endian: most comparisons end here. */
+    uint64_t key[2];
     struct vg_incident inc;
     long line;
+    int64_t id; /* set by the writer thread: the new row's id when it was inserted, else 0 */
 };
 
 struct fail {
@@ -56,6 +57,8 @@ struct batch {
     size_t n;
     struct fail *fails;
     size_t nfails, fails_cap;
+    int committed; /* the writer thread committed it (its inserted rows may be reported) */
+    uint64_t seq;  /* order in which batches were handed over */
 };
 
 struct vg__writer {
@@ -63,6 +66,8 @@ struct vg__writer {
     size_t max_rows;              /* rows per batch */
     size_t want_bytes, want_rows; /* what the next empty batch grows to */
     vg__writer_fail_fn on_fail;
+    vg__writer_inserted_fn on_inserted;
+    uint64_t handed; /* batches handed over so far */
     void *ctx;
     pthread_t thread;
     int started;
@@ -184,6 +189,7 @@ static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, stru
     int64_t counts[3] = {0, 0, 0}; /* by enum vg_put_outcome */
     for (size_t i = 0; i < b->n; i++) {
         int outcome = VG_PUT_UNCHANGED;
+        b->order[i]->id = 0;
         rc = vg_incident_put(iw, &b->order[i]->inc, &outcome, err);
         if (rc == VG_EINVAL) {
             add_fail(b, b->order[i]->line, err->message);
@@ -195,6 +201,8 @@ static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, stru
             return rc;
         }
         counts[outcome]++;
+        if (outcome == VG_PUT_INSERTED)
+            b->order[i]->id = vg_incident_writer_last_id(iw);
     }
     if ((counts[VG_PUT_INSERTED] || counts[VG_PUT_UPDATED]) &&
         (rc = vg_incident_mark_changed(w->store, counts[VG_PUT_UPDATED] > 0, err))) {
@@ -207,6 +215,7 @@ static int write_batch(struct vg__writer *w, struct vg_incident_writer *iw, stru
     }
     w->inserted += counts[VG_PUT_INSERTED];
     w->updated += counts[VG_PUT_UPDATED];
+    b->committed = 1;
     return 0;
 }
 
@@ -244,8 +253,9 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail, void *ctx,
-                     struct vg__writer **out, struct vg_error *err)
+int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail,
+                     vg__writer_inserted_fn on_inserted, void *ctx, struct vg__writer **out,
+                     struct vg_error *err)
 {
     struct vg__writer *w = vg_calloc(1, sizeof(*w));
     if (!w)
@@ -253,6 +263,7 @@ int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_
     w->store = s;
     w->max_rows = batch_rows > 0 && batch_rows < MAX_ROWS ? (size_t)batch_rows : MAX_ROWS;
     w->on_fail = on_fail;
+    w->on_inserted = on_inserted;
     w->ctx = ctx;
     if (batch_init(&w->batches[0]) || batch_init(&w->batches[1])) {
         batch_cleanup(&w->batches[0]);
@@ -282,12 +293,17 @@ int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_
 static int reclaim(struct vg__writer *w, struct batch *b)
 {
     int rc = 0;
+    if (b->committed && w->on_inserted)
+        for (size_t i = 0; i < b->n; i++)
+            if (b->order[i]->id)
+                w->on_inserted(w->ctx, b->order[i]->id, &b->order[i]->inc);
     for (size_t i = 0; i < b->nfails && !rc; i++)
         if (w->on_fail)
             rc = w->on_fail(w->ctx, b->fails[i].line, b->fails[i].reason);
     b->nfails = 0;
     b->n = 0;
     b->used = 0;
+    b->committed = 0;
     return rc;
 }
 
@@ -314,6 +330,7 @@ static int hand_over(struct vg__writer *w, struct vg_error *err)
         pthread_mutex_unlock(&w->mu);
         return w->error.code ? w->error.code : VG_EDB;
     }
+    w->filling->seq = ++w->handed;
     w->full = w->filling;
     next = w->free[--w->nfree];
     pthread_cond_broadcast(&w->cv);
@@ -397,6 +414,7 @@ int vg__writer_finish(struct vg__writer *w, int64_t *inserted, int64_t *updated,
         pthread_cond_wait(&w->cv, &w->mu);
     if (!w->failed && w->filling->n > 0) {
         sort_batch(w->filling);
+        w->filling->seq = ++w->handed;
         w->full = w->filling;
         w->filling = NULL;
     }
@@ -409,8 +427,10 @@ int vg__writer_finish(struct vg__writer *w, int64_t *inserted, int64_t *updated,
             *err = w->error;
         rc = w->error.code ? w->error.code : VG_EDB;
     }
+    /* The batches in the order they were written, so rows are reported in id order. */
+    int first = w->batches[0].seq <= w->batches[1].seq ? 0 : 1;
     for (int i = 0; i < 2; i++) {
-        int frc = reclaim(w, &w->batches[i]);
+        int frc = reclaim(w, &w->batches[(first + i) % 2]);
         if (!rc)
             rc = frc;
     }

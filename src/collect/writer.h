@@ -12,11 +12,14 @@ struct vg__writer;
 
 /* Called, in the thread that adds rows, for a row the database refused (a broken constraint). */
 typedef int (*vg__writer_fail_fn)(void *ctx, long line, const char *reason);
+/* Called, in the thread that adds rows, for each row inserted, once committed, in id order. */
+typedef void (*vg__writer_inserted_fn)(void *ctx, int64_t id, const struct vg_incident *inc);
 
 /* Starts the writer thread; batch_rows (0: as many as fit) caps the rows per transaction. From now
  * until vg__writer_finish the store belongs to that thread. */
-int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail, void *ctx,
-                     struct vg__writer **out, struct vg_error *err);
+int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_fail,
+                     vg__writer_inserted_fn on_inserted, void *ctx, struct vg__writer **out,
+                     struct vg_error *err);
 
 /* Copies inc (and the strings it points to) into the current batch; a full batch goes to the
  * writer thread. Returns 0, VG_ETOOBIG for a row too large for any batch (not stored), the error

@@ -155,6 +155,11 @@ int vg_incident_put(struct vg_incident_writer *w, const struct vg_incident *inc,
     return result;
 }
 
+int64_t vg_incident_writer_last_id(const struct vg_incident_writer *w)
+{
+    return sqlite3_last_insert_rowid(w->db);
+}
+
 int vg_incident_count(struct vg_store *s, int64_t *count, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);

@@ -203,6 +203,107 @@ static void test_empty_database(void **state)
     vg_cube_close(c);
 }
 
+static void stage(void *ctx, int64_t id, const struct vg_incident *inc)
+{
+    vg_cube_appender_add(ctx, id, inc);
+}
+
+/* Ingests text with an appender staging the inserted rows, as `vigil ingest` does; returns
+ * whether finish used the staged rows. */
+static int ingest_staged(struct fx *f, const char *text)
+{
+    int staged = -1;
+    char csv[TU_PATH_MAX];
+    struct vg_ingest_stats st = {0};
+    struct vg_error err;
+    struct vg_cube_appender *a = NULL;
+    assert_int_equal(vg_cube_appender_create(f->s, &a, &err), 0);
+    struct vg_ingest_opts o = {0};
+    o.on_inserted = stage;
+    o.ctx = a;
+    o.batch_rows = 1; /* several batches: the rows come back batch by batch */
+    tu_write_str(tu_join(csv, f->dir, "in.csv"), text);
+    assert_int_equal(vg_ingest_path(f->s, csv, &o, &st, &err), 0);
+    assert_int_equal(vg_cube_appender_finish(a, f->s, &staged, &err), 0);
+    return staged;
+}
+
+/* The cube file as it is, and as a rebuild from the table makes it: they must be equal. */
+static void expect_same_as_rebuilt(struct fx *f)
+{
+    struct vg_error err;
+    char cube[TU_PATH_MAX + 8];
+    size_t n1, n2;
+    snprintf(cube, sizeof(cube), "%s.cube", f->db);
+    char *current = slurp(cube, &n1);
+    assert_int_equal(unlink(cube), 0);
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    char *rebuilt = slurp(cube, &n2);
+    assert_int_equal(n1, n2);
+    assert_memory_equal(current, rebuilt, n1);
+    free(current);
+    free(rebuilt);
+}
+
+static void test_appender_staged_rows(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(ingest_staged(f, rows1), 1); /* into an empty database */
+    expect_same_as_rebuilt(f);
+    assert_int_equal(ingest_staged(f, rows2), 1); /* after existing rows */
+    expect_same_as_rebuilt(f);
+    struct vg_cube *c = NULL;
+    struct vg_error err;
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 4);
+    vg_cube_close(c);
+}
+
+static void test_appender_after_update(void **state)
+{
+    struct fx *f = *state;
+    assert_int_equal(ingest_staged(f, rows1), 1);
+    /* a1 changed and a5 new: the update means the cube is built from the table. */
+    assert_int_equal(
+        ingest_staged(f, "eventid,iyear,imonth,iday,country_txt,region_txt,gname,nkill,nwound,"
+                         "latitude,longitude\n"
+                         "a1,2014,3,9,Iraq,Middle East & North Africa,ISIL,9,,33.3,44.4\n"
+                         "a5,2017,2,2,Mali,Sub-Saharan Africa,JNIM,1,1,16.2,-3.0\n"),
+        0);
+    expect_same_as_rebuilt(f);
+    struct vg_cube *c = NULL;
+    struct vg_error err;
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    const struct vg_cube_columns *col = vg_cube_columns(c);
+    assert_int_equal(col->n, 3);
+    int found = 0;
+    for (size_t i = 0; i < col->n; i++)
+        found += col->year[i] == 2014 && col->killed[i] == 9;
+    assert_int_equal(found, 1);
+    vg_cube_close(c);
+}
+
+static void test_appender_rows_out_of_order(void **state)
+{
+    struct fx *f = *state;
+    struct vg_error err;
+    struct vg_cube_appender *a = NULL;
+    ingest(f, rows1);
+    assert_int_equal(vg_cube_appender_create(f->s, &a, &err), 0);
+    /* Rows whose ids do not follow the cube's cannot be staged: finish builds from the table. */
+    struct vg_incident inc;
+    vg_incident_clear(&inc);
+    inc.source = "GTD";
+    inc.source_id = "zz";
+    inc.year = 2000;
+    vg_cube_appender_add(a, 1, &inc);
+    ingest(f, rows2);
+    int staged = -1;
+    assert_int_equal(vg_cube_appender_finish(a, f->s, &staged, &err), 0);
+    assert_int_equal(staged, 0);
+    expect_same_as_rebuilt(f);
+}
+
 static void test_in_memory_database(void **state)
 {
     (void)state;
@@ -223,6 +324,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_rebuilds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appender_staged_rows, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appender_after_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_appender_rows_out_of_order, setup, teardown),
         cmocka_unit_test(test_in_memory_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
