@@ -21,5 +21,14 @@ echo
 echo "== Attack types recorded by the GTD"
 "$VIGIL" --db "$DB" stats --by attack --where source=GTD --measure incidents,killed
 echo
+echo "== Incidents per year since 2019, by source, with the change from the year before"
+"$VIGIL" --db "$DB" analyze trend --period year --by source --from 2019
+echo
+echo "== Months that broke the pattern (Poisson CUSUM), by country"
+"$VIGIL" --db "$DB" analyze surge --period month --by country | head -n 12
+echo
+echo "== The hottest 10 km cells (Getis-Ord Gi*, FDR-corrected)"
+"$VIGIL" --db "$DB" analyze hotspots --format csv | head -n 6
+echo
 echo "The database is $DB (SQLite; its analytic cube is $DB.cube)."
 echo "Try: $VIGIL --db $DB stats --help"
