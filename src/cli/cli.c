@@ -56,6 +56,42 @@ int cli_open_store(const struct cli *cli, int flags, struct vg_store **out)
     return 0;
 }
 
+int cli_choice(const char *cmd, const char *what, const char *arg, const char *const *names,
+               int *out)
+{
+    size_t n = 0;
+    for (; names[n]; n++) {
+        if (strcmp(arg, names[n]) == 0) {
+            *out = (int)n;
+            return 0;
+        }
+    }
+    char list[256];
+    size_t len = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < n && len < sizeof(list); i++)
+        len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
+                                i == 0       ? ""
+                                : i + 1 == n ? " or "
+                                             : ", ",
+                                names[i]);
+    return cli_usage_error(cmd, "unknown %s '%s' (%s)", what, arg, list);
+}
+
+int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
+                       struct vg_store **store, struct vg_cube **cube, struct vg_selection **sel)
+{
+    struct vg_error err;
+    vg_error_clear(&err);
+    if (cli_open_store(cli, VG_STORE_READONLY, store))
+        return -1;
+    if (vg_cube_open(*store, cube, &err) || vg_selection_create(*cube, filter, sel, &err)) {
+        cli_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
 int cli_parse_number(const char *s, double *out)
 {
     char *end;

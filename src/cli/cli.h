@@ -35,6 +35,15 @@ int cli_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* Writes v as the shortest decimal that reads back as v (up to 17 digits); a NaN or infinity
  * is written as null when json is set, else as nothing. */
 void cli_put_number(FILE *f, double v, int json);
+/* Finds arg among names (NULL-terminated) and sets *out to its index. When it is not there,
+ * prints "unknown WHAT 'arg' (a, b or c)" for command cmd and returns CLI_USAGE; else 0. */
+int cli_choice(const char *cmd, const char *what, const char *arg, const char *const *names,
+               int *out);
+/* Opens the database read-only, its analytic cube, and the selection of filter: what every
+ * analysis of incidents starts with. Prints the error and returns -1 on failure (whatever was
+ * opened is in the out-parameters, for the caller to close). */
+int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
+                       struct vg_store **store, struct vg_cube **cube, struct vg_selection **sel);
 /* Writes s as a CSV field (quoted when needed). */
 void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string. */

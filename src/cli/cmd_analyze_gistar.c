@@ -280,14 +280,14 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
             opts.threads = (int)t;
             break;
         }
-        case 'o':
-            if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return cli_usage_error(cmd, "unknown format '%s' (csv or json)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"csv", "json", NULL};
+            int f;
+            if (cli_choice(cmd, "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'O':
             output = optarg;
             break;

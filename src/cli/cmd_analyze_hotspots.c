@@ -167,16 +167,14 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
             if (cli_filter_option(cmd, c, optarg, &filter))
                 return CLI_USAGE;
             break;
-        case 'o':
-            if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "geojson") == 0)
-                fmt = FMT_GEOJSON;
-            else if (strcmp(optarg, "svg") == 0)
-                fmt = FMT_SVG;
-            else
-                return cli_usage_error(cmd, "unknown format '%s' (csv, geojson or svg)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"csv", "geojson", "svg", NULL};
+            int f;
+            if (cli_choice(cmd, "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'O':
             output = optarg;
             break;
@@ -208,10 +206,9 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
 
     vg_buf_init(&buf, OUTPUT_CAP);
     vg_error_clear(&err);
-    if (cli_open_store(cli, VG_STORE_READONLY, &store))
-        return CLI_ERROR;
-    if (vg_cube_open(store, &cube, &err) || vg_selection_create(cube, &filter, &sel, &err) ||
-        vg_hotspot_run(cube, sel, &opts, &r, &err)) {
+    if (cli_open_selection(cli, &filter, &store, &cube, &sel))
+        goto done;
+    if (vg_hotspot_run(cube, sel, &opts, &r, &err)) {
         cli_error(&err);
         goto done;
     }

@@ -176,16 +176,14 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
                     cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
             o.threads = (unsigned)v;
             break;
-        case 'o':
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return cli_usage_error(cmd, "unknown format '%s' (table, csv or json)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"table", "csv", "json", NULL};
+            int f;
+            if (cli_choice(cmd, "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'h':
             help();
             return CLI_OK;

@@ -298,16 +298,14 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
             if (cli_filter_option(cmd, c, optarg, &filter))
                 return CLI_USAGE;
             break;
-        case 'o':
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return cli_usage_error(cmd, "unknown format '%s' (table, csv or json)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"table", "csv", "json", NULL};
+            int f;
+            if (cli_choice(cmd, "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -332,10 +330,9 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
     struct vg_error err;
     int status = CLI_ERROR;
     vg_error_clear(&err);
-    if (cli_open_store(cli, VG_STORE_READONLY, &store))
-        return CLI_ERROR;
-    if (vg_cube_open(store, &cube, &err) || vg_selection_create(cube, &filter, &sel, &err) ||
-        vg_knox_nearrepeat(cube, sel, &o, &t, &err)) {
+    if (cli_open_selection(cli, &filter, &store, &cube, &sel))
+        goto done;
+    if (vg_knox_nearrepeat(cube, sel, &o, &t, &err)) {
         cli_error(&err);
         goto done;
     }

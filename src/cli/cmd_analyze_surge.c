@@ -348,16 +348,14 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
             if (cli_filter_option(CMD, c, optarg, &filter))
                 return CLI_USAGE;
             break;
-        case 'o':
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return cli_usage_error(CMD, "unknown format '%s' (table, csv or json)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"table", "csv", "json", NULL};
+            int f;
+            if (cli_choice(CMD, "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'a':
             all = 1;
             break;
@@ -420,10 +418,9 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
     memset(&out, 0, sizeof(out));
     res.all = all;
 
-    if (cli_open_store(cli, VG_STORE_READONLY, &store))
-        return CLI_ERROR;
-    if (vg_cube_open(store, &cube, &err) || vg_selection_create(cube, &filter, &sel, &err) ||
-        vg_series_build(cube, sel, &q, &s, &err)) {
+    if (cli_open_selection(cli, &filter, &store, &cube, &sel))
+        goto done;
+    if (vg_series_build(cube, sel, &q, &s, &err)) {
         cli_error(&err);
         goto done;
     }

@@ -158,16 +158,14 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             if (cli_filter_option("stats", c, optarg, &q.filter))
                 return CLI_USAGE;
             break;
-        case 'o':
-            if (strcmp(optarg, "table") == 0)
-                fmt = FMT_TABLE;
-            else if (strcmp(optarg, "csv") == 0)
-                fmt = FMT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                fmt = FMT_JSON;
-            else
-                return cli_usage_error("stats", "unknown format '%s' (table, csv or json)", optarg);
+        case 'o': {
+            static const char *const formats[] = {"table", "csv", "json", NULL};
+            int f;
+            if (cli_choice("stats", "format", optarg, formats, &f))
+                return CLI_USAGE;
+            fmt = (enum format)f;
             break;
+        }
         case 'D':
             cli->db_path = optarg;
             break;
