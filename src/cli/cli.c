@@ -116,6 +116,15 @@ int cli_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
     return 0;
 }
 
+int cli_count_option(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+                     uint64_t *out)
+{
+    if (cli_parse_count(arg, lo, hi, out) == 0)
+        return 0;
+    return cli_usage_error(cmd, "--%s must be a whole number from %llu to %llu, not '%s'", opt,
+                           (unsigned long long)lo, (unsigned long long)hi, arg);
+}
+
 void cli_put_number(FILE *f, double v, int json)
 {
     if (!isfinite(v)) {

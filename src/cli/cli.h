@@ -32,6 +32,10 @@ int cli_open_store(const struct cli *cli, int flags, struct vg_store **out);
 int cli_parse_number(const char *s, double *out);
 /* Parses a whole argument as a decimal whole number from lo to hi; 0, or -1. */
 int cli_parse_count(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+/* Parses the value of option --opt as a whole number from lo to hi; else prints "--opt must be a
+ * whole number from lo to hi, not 'arg'" for command cmd and returns CLI_USAGE. */
+int cli_count_option(const char *cmd, const char *opt, const char *arg, uint64_t lo, uint64_t hi,
+                     uint64_t *out);
 /* Writes v as the shortest decimal that reads back as v (up to 17 digits); a NaN or infinity
  * is written as null when json is set, else as nothing. */
 void cli_put_number(FILE *f, double v, int json);

@@ -274,9 +274,8 @@ int cmd_analyze_gistar(struct cli *cli, int argc, char **argv)
             break;
         case 't': {
             uint64_t t;
-            if (cli_parse_count(optarg, 1, 64, &t))
-                return cli_usage_error(
-                    cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
+            if (cli_count_option(cmd, "threads", optarg, 1, 64, &t))
+                return CLI_USAGE;
             opts.threads = (int)t;
             break;
         }

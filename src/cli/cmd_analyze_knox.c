@@ -157,23 +157,17 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
             have_time = 1;
             break;
         case 'p':
-            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
-                return cli_usage_error(cmd,
-                                       "--permutations must be a whole number from 1 to %u, "
-                                       "not '%s'",
-                                       VG_KNOX_MAX_PERMUTATIONS, optarg);
+            if (cli_count_option(cmd, "permutations", optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
+                return CLI_USAGE;
             o.permutations = (uint32_t)v;
             break;
         case 'S':
-            if (cli_parse_count(optarg, 0, UINT64_MAX, &o.seed))
-                return cli_usage_error(cmd,
-                                       "--seed must be a whole number from 0 to %llu, not '%s'",
-                                       (unsigned long long)UINT64_MAX, optarg);
+            if (cli_count_option(cmd, "seed", optarg, 0, UINT64_MAX, &o.seed))
+                return CLI_USAGE;
             break;
         case 'j':
-            if (cli_parse_count(optarg, 1, 64, &v))
-                return cli_usage_error(
-                    cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
+            if (cli_count_option(cmd, "threads", optarg, 1, 64, &v))
+                return CLI_USAGE;
             o.threads = (unsigned)v;
             break;
         case 'o': {

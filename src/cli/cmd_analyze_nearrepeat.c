@@ -256,40 +256,32 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
             break;
         case 's':
         case 'b':
-            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_BANDS, &v))
-                return cli_usage_error(cmd, "--%s must be a whole number from 1 to %u, not '%s'",
-                                       c == 's' ? "space-bands" : "time-bands", VG_KNOX_MAX_BANDS,
-                                       optarg);
+            if (cli_count_option(cmd, c == 's' ? "space-bands" : "time-bands", optarg, 1,
+                                 VG_KNOX_MAX_BANDS, &v))
+                return CLI_USAGE;
             if (c == 's')
                 o.space_bands = (uint32_t)v;
             else
                 o.time_bands = (uint32_t)v;
             break;
         case 'd':
-            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_BAND_DAYS, &v))
-                return cli_usage_error(cmd, "--days must be a whole number from 1 to %u, not '%s'",
-                                       VG_KNOX_MAX_BAND_DAYS, optarg);
+            if (cli_count_option(cmd, "days", optarg, 1, VG_KNOX_MAX_BAND_DAYS, &v))
+                return CLI_USAGE;
             o.band_days = (uint32_t)v;
             have_days = 1;
             break;
         case 'p':
-            if (cli_parse_count(optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
-                return cli_usage_error(cmd,
-                                       "--permutations must be a whole number from 1 to %u, "
-                                       "not '%s'",
-                                       VG_KNOX_MAX_PERMUTATIONS, optarg);
+            if (cli_count_option(cmd, "permutations", optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
+                return CLI_USAGE;
             o.permutations = (uint32_t)v;
             break;
         case 'S':
-            if (cli_parse_count(optarg, 0, UINT64_MAX, &o.seed))
-                return cli_usage_error(cmd,
-                                       "--seed must be a whole number from 0 to %llu, not '%s'",
-                                       (unsigned long long)UINT64_MAX, optarg);
+            if (cli_count_option(cmd, "seed", optarg, 0, UINT64_MAX, &o.seed))
+                return CLI_USAGE;
             break;
         case 'j':
-            if (cli_parse_count(optarg, 1, 64, &v))
-                return cli_usage_error(
-                    cmd, "--threads must be a whole number from 1 to 64, not '%s'", optarg);
+            if (cli_count_option(cmd, "threads", optarg, 1, 64, &v))
+                return CLI_USAGE;
             o.threads = (unsigned)v;
             break;
         case 'w':

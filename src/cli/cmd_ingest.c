@@ -180,8 +180,8 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
             break;
         case 'b': {
             uint64_t v;
-            if (cli_parse_count(optarg, 1, 65536, &v))
-                return cli_usage_error("ingest", "--batch-rows wants a number from 1 to 65536");
+            if (cli_count_option("ingest", "batch-rows", optarg, 1, 65536, &v))
+                return CLI_USAGE;
             opts.batch_rows = (long)v;
             break;
         }
