@@ -430,17 +430,15 @@ int cmd_analyze_trend(struct cli *cli, int argc, char **argv)
             fmt = (enum format)f;
             break;
         }
-        case 'm':
-            if (strcmp(optarg, "incidents") == 0)
-                measure = VG_MEASURE_INCIDENTS;
-            else if (strcmp(optarg, "killed") == 0)
-                measure = VG_MEASURE_KILLED;
-            else if (strcmp(optarg, "wounded") == 0)
-                measure = VG_MEASURE_WOUNDED;
-            else
-                return cli_usage_error(CMD, "unknown measure '%s' (incidents, killed or wounded)",
-                                       optarg);
+        case 'm': {
+            /* In the order of enum vg_measure. */
+            static const char *const measures[] = {"incidents", "killed", "wounded", NULL};
+            int m;
+            if (cli_choice(CMD, "measure", optarg, measures, &m))
+                return CLI_USAGE;
+            measure = (enum vg_measure)m;
             break;
+        }
         case 'n':
             if (parse_top(optarg, &top))
                 return CLI_USAGE;
