@@ -49,6 +49,57 @@ static const char *const migrations[] = {
     /* 2: counters that tell derived data (the analytic cube) whether it is still current */
     "CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('incidents_version', 0), ('incidents_rewrites', 0);",
+    /* 3: organisations, users, API keys, sharing groups, and the audit log */
+    "CREATE TABLE organisations ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),"
+    "  created_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  org_id INTEGER NOT NULL REFERENCES organisations (id),"
+    "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),"
+    "  role TEXT NOT NULL CHECK (role IN ('admin', 'analyst', 'reader', 'sync')),"
+    "  password_hash TEXT," /* Argon2id string (libsodium crypto_pwhash_str); NULL: no password */
+    "  created_at TEXT NOT NULL,"
+    "  disabled_at TEXT"
+    ");"
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  prefix TEXT NOT NULL UNIQUE," /* the key's public first part, to find it */
+    "  secret_hash BLOB NOT NULL,"   /* hash of the whole key; the key itself is never stored */
+    "  created_at TEXT NOT NULL,"
+    "  expires_at TEXT,"             /* NULL: no expiry */
+    "  revoked_at TEXT"
+    ");"
+    "CREATE TABLE sharing_groups ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),"
+    "  owner_org_id INTEGER NOT NULL REFERENCES organisations (id),"
+    "  created_at TEXT NOT NULL"
+    ");"
+    "CREATE TABLE sharing_group_members ("
+    "  group_id INTEGER NOT NULL REFERENCES sharing_groups (id),"
+    "  org_id INTEGER NOT NULL REFERENCES organisations (id),"
+    "  PRIMARY KEY (group_id, org_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE audit_log ("
+    "  seq INTEGER PRIMARY KEY," /* 1, 2, 3, ... with no gap */
+    "  at TEXT NOT NULL,"        /* UTC, ISO 8601 */
+    "  actor TEXT NOT NULL,"     /* user name, or the command-line user */
+    "  org TEXT,"
+    "  action TEXT NOT NULL,"    /* read, search, create, update, delete, export, disclose, ... */
+    "  object TEXT,"             /* what was acted on, e.g. report:42 */
+    "  purpose TEXT,"            /* why, as the actor stated it */
+    "  detail TEXT,"             /* JSON object */
+    "  prev_hash BLOB NOT NULL," /* hash of the record before (32 zero bytes for the first) */
+    "  hash BLOB NOT NULL"       /* hash of this record's fields and prev_hash */
+    ");"
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
+    "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
