@@ -87,6 +87,10 @@ void cli_outfile_abort(struct cli_outfile *o);
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_analyze(struct cli *cli, int argc, char **argv);
+int cmd_org(struct cli *cli, int argc, char **argv);
+int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_key(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
 
 /* The sub-commands of `vigil analyze`, one cmd_analyze_<name>.c each. argv[0] is the
  * sub-command's name. */

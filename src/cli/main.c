@@ -17,6 +17,10 @@ static const struct {
     {"ingest", cmd_ingest, "take incident files (GTD layout, JSON lines) into the database"},
     {"stats", cmd_stats, "count incidents, killed and wounded, grouped by dimensions"},
     {"analyze", cmd_analyze, "trends, surges, hotspots and near-repeat patterns"},
+    {"org", cmd_org, "organisations: add, list"},
+    {"user", cmd_user, "users of an organisation: add (prints an API key), list"},
+    {"key", cmd_key, "API keys: create, list, revoke"},
+    {"audit", cmd_audit, "the audit log: verify its hash chain, list records"},
 };
 
 static void usage(FILE *f)
