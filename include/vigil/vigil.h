@@ -4,6 +4,8 @@
 
 #define VIGIL_VERSION "0.1.0"
 
+#include "vigil/accounts.h"
+#include "vigil/audit.h"
 #include "vigil/csv.h"
 #include "vigil/cube.h"
 #include "vigil/error.h"
@@ -14,6 +16,7 @@
 #include "vigil/ingest.h"
 #include "vigil/knox.h"
 #include "vigil/mem.h"
+#include "vigil/policy.h"
 #include "vigil/rand.h"
 #include "vigil/select.h"
 #include "vigil/series.h"
