@@ -100,6 +100,45 @@ static const char *const migrations[] = {
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;"
     "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
     "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;",
+    /* 4: intelligence reports ("clues"), their recipients and indicators */
+    "CREATE TABLE reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  title TEXT NOT NULL CHECK (length(title) BETWEEN 1 AND 500),"
+    "  body TEXT NOT NULL DEFAULT '',"
+    "  author_id INTEGER NOT NULL REFERENCES users (id),"
+    "  org_id INTEGER NOT NULL REFERENCES organisations (id)," /* the owning organisation */
+    "  tlp TEXT NOT NULL CHECK (tlp IN ('TLP:CLEAR', 'TLP:GREEN', 'TLP:AMBER', "
+    "'TLP:AMBER+STRICT', 'TLP:RED')),"
+    "  distribution TEXT NOT NULL CHECK (distribution IN ('organisation', 'group', "
+    "'community', 'all')),"
+    "  group_id INTEGER REFERENCES sharing_groups (id)," /* set when distribution = 'group' */
+    "  source_reliability TEXT CHECK (source_reliability IN ('A', 'B', 'C', 'D', 'E', 'F')),"
+    "  info_credibility INTEGER CHECK (info_credibility BETWEEN 1 AND 6),"
+    "  statement TEXT CHECK (statement IN ('fact', 'assessment')),"
+    "  review_due TEXT,"                       /* after this date: re-justify or purge */
+    "  created_at TEXT NOT NULL,"
+    "  updated_at TEXT NOT NULL,"
+    "  CHECK ((distribution = 'group') = (group_id IS NOT NULL))"
+    ");"
+    "CREATE INDEX reports_org ON reports (org_id);"
+    "CREATE INDEX reports_review ON reports (review_due);"
+    "CREATE TABLE report_recipients ("
+    "  report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,"
+    "  user_id INTEGER NOT NULL REFERENCES users (id),"
+    "  PRIMARY KEY (report_id, user_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE indicators ("
+    "  id INTEGER PRIMARY KEY,"
+    "  report_id INTEGER NOT NULL REFERENCES reports (id) ON DELETE CASCADE,"
+    "  type TEXT NOT NULL CHECK (length(type) BETWEEN 1 AND 64),"
+    "  value TEXT NOT NULL CHECK (length(value) BETWEEN 1 AND 4096),"
+    "  normalized TEXT NOT NULL," /* the value as correlation compares it */
+    "  subject_category TEXT CHECK (subject_category IN ('suspect', 'convicted', 'victim', "
+    "'witness', 'contact')),"
+    "  CHECK (type <> 'person' OR subject_category IS NOT NULL)"
+    ");"
+    "CREATE INDEX indicators_report ON indicators (report_id);"
+    "CREATE INDEX indicators_value ON indicators (type, normalized);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
