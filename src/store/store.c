@@ -138,7 +138,14 @@ static const char *const migrations[] = {
     "  CHECK (type <> 'person' OR subject_category IS NOT NULL)"
     ");"
     "CREATE INDEX indicators_report ON indicators (report_id);"
-    "CREATE INDEX indicators_value ON indicators (type, normalized);",
+    "CREATE INDEX indicators_value ON indicators (type, normalized);"
+    "CREATE TABLE correlation_exclusions ("  /* values an administrator keeps from correlating */
+    "  type TEXT NOT NULL,"
+    "  normalized TEXT NOT NULL,"
+    "  reason TEXT,"
+    "  created_at TEXT NOT NULL,"
+    "  PRIMARY KEY (type, normalized)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
