@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 #include <unistd.h>
 
 void cli_error(const struct vg_error *err)
@@ -310,4 +311,39 @@ void cli_output_abort(struct cli_output *o)
     if (o->open)
         cli_outfile_abort(&o->file);
     o->open = 0;
+}
+
+int cli_change_begin(struct vg_store *s)
+{
+    struct vg_error err;
+    vg_error_clear(&err);
+    if (vg_store_begin(s, &err)) {
+        cli_error(&err);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_change_end(struct vg_store *s, int ok, const char *action, const char *object)
+{
+    struct vg_error err;
+    vg_error_clear(&err);
+    if (!ok) {
+        vg_store_rollback(s);
+        return -1;
+    }
+    const struct passwd *pw = getpwuid(geteuid());
+    char actor[128];
+    snprintf(actor, sizeof(actor), "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
+    struct vg_audit_entry e = {0};
+    e.actor = actor;
+    e.action = action;
+    e.object = object;
+    e.purpose = "administration";
+    if (vg_audit_append(s, &e, NULL, &err) || vg_store_commit(s, &err)) {
+        cli_error(&err);
+        vg_store_rollback(s);
+        return -1;
+    }
+    return 0;
 }

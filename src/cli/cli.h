@@ -48,6 +48,12 @@ int cli_choice(const char *cmd, const char *what, const char *arg, const char *c
  * opened is in the out-parameters, for the caller to close). */
 int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
                        struct vg_store **store, struct vg_cube **cube, struct vg_selection **sel);
+/* A change made from the command line is recorded in the audit log in the same transaction as
+ * the change itself: cli_change_begin, the change, then cli_change_end with whether the change
+ * succeeded (it then appends the record, actor "cli:<login name>", and commits; else it rolls
+ * back). Both print their errors and return 0 or -1. */
+int cli_change_begin(struct vg_store *s);
+int cli_change_end(struct vg_store *s, int ok, const char *action, const char *object);
 /* Writes s as a CSV field (quoted when needed). */
 void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string. */
@@ -91,6 +97,7 @@ int cmd_org(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_key(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_serve(struct cli *cli, int argc, char **argv);
 
 /* The sub-commands of `vigil analyze`, one cmd_analyze_<name>.c each. argv[0] is the
  * sub-command's name. */

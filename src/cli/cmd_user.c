@@ -126,6 +126,10 @@ static int user_add(struct cli *cli, int argc, char **argv)
     if (cli_open_store(cli, 0, &store))
         return CLI_ERROR;
     int status = CLI_OK;
+    if (cli_change_begin(store)) {
+        vg_store_close(store);
+        return CLI_ERROR;
+    }
     if (vg_user_add(store, o.org, name, o.role, time(NULL), NULL, key, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
@@ -135,6 +139,10 @@ static int user_add(struct cli *cli, int argc, char **argv)
                o.org, vg_account_role_name(o.role));
         memset(key, 0, sizeof(key));
     }
+    char object[300];
+    snprintf(object, sizeof(object), "user:%s", name);
+    if (cli_change_end(store, status == CLI_OK, "create-user", object) && status == CLI_OK)
+        status = CLI_ERROR;
     vg_store_close(store);
     return status;
 }
@@ -235,13 +243,18 @@ static int user_password(struct cli *cli, int argc, char **argv)
     struct vg_error err;
     vg_error_clear(&err);
     int status = CLI_OK;
-    if (cli_open_store(cli, 0, &store)) {
-        status = CLI_ERROR;
-    } else if (vg_user_set_password(store, name, line, &err)) {
-        cli_error(&err);
+    if (cli_open_store(cli, 0, &store) || cli_change_begin(store)) {
         status = CLI_ERROR;
     } else {
-        printf("password of %s set\n", name);
+        char object[300];
+        snprintf(object, sizeof(object), "user:%s", name);
+        int ok = vg_user_set_password(store, name, line, &err) == 0;
+        if (!ok)
+            cli_error(&err);
+        if (cli_change_end(store, ok, "set-password", object) || !ok)
+            status = CLI_ERROR;
+        else
+            printf("password of %s set\n", name);
     }
     memset(line, 0, sizeof(line));
     vg_store_close(store);

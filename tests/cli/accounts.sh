@@ -213,4 +213,21 @@ check_contains "$OUT" "Bundeskriminalamt" "org list reads \$VIGIL_DB"
 run "$VIGIL" org list --db "$DB" --format csv
 check_contains "$OUT" "Bundeskriminalamt" "--db works as a command option"
 
+# ---- every change is in the audit log, in the same transaction as the change ----
+AUD="$VG_SCRATCH/audit.db"
+run "$VIGIL" --db "$AUD" org add "Harbour Police"
+run "$VIGIL" --db "$AUD" org add "Harbour Police"
+check_status 1 "a refused change: exit 1"
+run "$VIGIL" --db "$AUD" user add --org "Harbour Police" --role analyst bob
+KEY=$(printf '%s\n' "$OUT" | head -n 1)
+run "$VIGIL" --db "$AUD" key revoke "${KEY:3:16}"
+run "$VIGIL" --db "$AUD" audit list --format csv
+check_eq "create-organisation,organisation:Harbour Police
+create-user,user:bob
+revoke-key,key:${KEY:3:16}" "$(printf '%s\n' "$OUT" | tail -n +2 | awk -F, '{ print $5 "," $6 }')" \
+    "each change made one audit record; the refused one made none"
+run "$VIGIL" --db "$AUD" audit verify
+check_status 0 "the audit chain is intact after the changes"
+check_contains "$OUT" "3 records, chain intact" "three records"
+
 finish
