@@ -1,0 +1,797 @@
+/* server.c - the HTTP API server: daemon, request life cycle, authentication, audit, replies.
+ *
+ * Design. libmicrohttpd (MHD) owns the sockets and the threads: a pool of worker threads, each
+ * polling its share of the connections (epoll where the system has it). For each request MHD
+ * calls on_request several times: once when the headers are in, once per piece of body, and
+ * once at the end. The first call answers at once what needs only the headers (too many header
+ * lines: 431; a declared body past the cap: 413), so a client that sent "Expect: 100-continue"
+ * never sends it. Body bytes are counted and dropped (no route takes a body yet); a body without
+ * a declared length that passes the cap closes the connection. The last call runs the request:
+ *
+ *   route (404, 405) -> open the store -> authenticate (401) -> check parameters (400) ->
+ *   handler (routes.c; 403, 400, 200) -> audit record -> reply
+ *
+ * The audit record is appended after the handler has built its answer and before anything is
+ * sent: when the append fails the answer is thrown away and the client gets 500 (fail closed),
+ * so nothing leaves the server unrecorded. 404 and 405 are answered before authentication and
+ * are not recorded: they disclose nothing but the public list of routes. Every reply is a JSON
+ * document (Content-Type application/json) made with jansson; json_dumps's malloc'd text is
+ * handed to MHD with MHD_RESPMEM_MUST_FREE, so it is never copied.
+ *
+ * Threads and SQLite: a request opens its own connection to the database (vg_store_open) in the
+ * worker thread that serves it and closes it before returning, so no connection is ever shared
+ * between threads; SQLite's locks and the store's busy time-out order concurrent writers.
+ *
+ * Ownership: struct vg_server owns the daemon, its copy of the database path and the PEM texts
+ * (MHD reads them while running). struct request (MHD's per-request pointer) is allocated on the
+ * first call and freed by on_completed, whatever happened to the request. */
+#include "vigil/server.h"
+
+#include "vigil/accounts.h"
+#include "vigil/audit.h"
+#include "vigil/mem.h"
+#include "vigil/select.h"
+#include "vigil/stats.h"
+#include "vigil/incident.h"
+#include "vigil/store.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#define QUERY_MAX 8192 /* bytes of a request's parameters as recorded in the audit log */
+
+struct vg_server {
+    struct MHD_Daemon *daemon;
+    char *db_path;
+    char *cert, *key; /* PEM texts, NUL-terminated; NULL without TLS */
+    size_t max_body;
+    unsigned port;
+};
+
+/* The state of one request between MHD's calls. */
+struct request {
+    size_t body;  /* bytes of body received */
+    int answered; /* a reply was queued on the first call */
+};
+
+void vg_server_opts_init(struct vg_server_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->host = "127.0.0.1";
+    o->threads = VG_SERVER_THREADS;
+    o->timeout = VG_SERVER_TIMEOUT;
+    o->max_body = VG_SERVER_MAX_BODY;
+}
+
+/* Queues body (consumed) as the JSON reply with status. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_t *body,
+                             int challenge, const char *allow)
+{
+    static const char oom[] = "{\"error\":\"out of memory\"}";
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    struct MHD_Response *resp;
+    if (text) {
+        resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+        if (!resp)
+            free(text);
+    } else {
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        resp =
+            MHD_create_response_from_buffer(sizeof(oom) - 1, (void *)oom, MHD_RESPMEM_PERSISTENT);
+    }
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    if (challenge)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
+    if (allow)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status, const char *msg)
+{
+    return reply(conn, status, json_pack("{ss}", "error", msg), status == MHD_HTTP_UNAUTHORIZED,
+                 NULL);
+}
+
+/* The key of "Authorization: Bearer KEY", or NULL when the header is missing or not Bearer. */
+static const char *bearer_key(struct MHD_Connection *conn)
+{
+    const char *h =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+/* ---- routes: what each endpoint does with its parameters ---- */
+
+/* The query parameters of a request, checked against the ones its route accepts. */
+struct params {
+    const char *allowed; /* comma-separated names */
+    const char *where[VG_FILTER_MAX_WHERE];
+    size_t nwhere;
+    const char *name[8], *value[8]; /* parameters given once */
+    size_t n;
+    char bad[160];      /* the first problem; "" when none */
+    struct vg_buf text; /* "k=v&k=v", decoded, for the audit record */
+};
+
+/* What a handler gets, and the reply it builds. */
+struct call {
+    struct MHD_Connection *conn;
+    struct vg_store *store;         /* NULL for a route without a key */
+    const struct vg_principal *who; /* NULL for a route without a key */
+    struct params *p;
+    json_t *body;
+};
+
+struct route {
+    const char *path;
+    const char *params; /* the query parameters it accepts */
+    int key;            /* needs an API key */
+    int admin;          /* needs the admin role */
+    const char *action; /* the audit action */
+    unsigned (*run)(struct call *c);
+};
+
+static unsigned fail(struct call *c, unsigned status, const char *msg)
+{
+    c->body = json_pack("{ss}", "error", msg);
+    return status;
+}
+
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0)
+            return 1;
+        p += len + (comma != NULL);
+    }
+    return 0;
+}
+
+static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    struct params *p = cls;
+    (void)kind;
+    if (!value)
+        value = "";
+    if ((p->text.len && vg_buf_putc(&p->text, '&')) ||
+        vg_buf_printf(&p->text, "%s=%s", key, value)) {
+        snprintf(p->bad, sizeof(p->bad), "the query is longer than %d bytes", QUERY_MAX);
+        return MHD_NO;
+    }
+    if (*p->bad)
+        return MHD_YES;
+    if (!listed(p->allowed, key)) {
+        snprintf(p->bad, sizeof(p->bad), "unknown parameter '%.64s'", key);
+    } else if (strcmp(key, "where") == 0) {
+        if (p->nwhere == VG_FILTER_MAX_WHERE)
+            snprintf(p->bad, sizeof(p->bad), "at most %d where parameters", VG_FILTER_MAX_WHERE);
+        else
+            p->where[p->nwhere++] = value;
+    } else {
+        for (size_t i = 0; i < p->n; i++)
+            if (strcmp(p->name[i], key) == 0) {
+                snprintf(p->bad, sizeof(p->bad), "parameter '%.64s' given more than once", key);
+                return MHD_YES;
+            }
+        if (p->n < sizeof(p->name) / sizeof(p->name[0])) {
+            p->name[p->n] = key;
+            p->value[p->n++] = value;
+        }
+    }
+    return MHD_YES;
+}
+
+/* Reads and checks the query parameters of a request; 0, or -1 with p->bad set. */
+static int params_read(struct params *p, struct MHD_Connection *conn, const char *allowed)
+{
+    memset(p, 0, sizeof(*p));
+    p->allowed = allowed;
+    vg_buf_init(&p->text, QUERY_MAX);
+    if (vg_buf_putc(&p->text, '\0'))
+        snprintf(p->bad, sizeof(p->bad), "out of memory");
+    p->text.len = 0;
+    if (!*p->bad)
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, p);
+    if (!*p->bad) {
+        json_t *probe = json_string(p->text.data);
+        if (!probe)
+            snprintf(p->bad, sizeof(p->bad), "the query is not UTF-8");
+        json_decref(probe);
+    }
+    return *p->bad ? -1 : 0;
+}
+
+static const char *param(const struct params *p, const char *name)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->name[i], name) == 0)
+            return p->value[i];
+    return NULL;
+}
+
+/* Parses the whole of s as a decimal number from lo to hi; 0 or -1. */
+static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || *s == ' ' || *s == '+' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The optional integer parameter name, default dflt, from lo to hi; 0 or a 400 reply. */
+static unsigned int_param(struct call *c, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+                          int64_t *out)
+{
+    const char *s = param(c->p, name);
+    *out = dflt;
+    if (s && parse_int(s, lo, hi, out)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s must be a whole number from %lld to %lld", name,
+                 (long long)lo, (long long)hi);
+        return fail(c, MHD_HTTP_BAD_REQUEST, msg);
+    }
+    return 0;
+}
+
+/* The filter of where, from and to; 0 or a 400 reply. The filter borrows the parameters. */
+static unsigned filter_params(struct call *c, struct vg_filter *f)
+{
+    struct vg_error err;
+    const char *from = param(c->p, "from"), *to = param(c->p, "to");
+    vg_error_clear(&err);
+    vg_filter_init(f);
+    for (size_t i = 0; i < c->p->nwhere; i++)
+        if (vg_filter_add_where(f, c->p->where[i], &err))
+            return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    if ((from && vg_date_key(from, 0, &f->from, &err)) || (to && vg_date_key(to, 1, &f->to, &err)))
+        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    return 0;
+}
+
+static unsigned get_health(struct call *c)
+{
+    c->body = json_pack("{ss}", "status", "ok");
+    return MHD_HTTP_OK;
+}
+
+/* A column of the current row as JSON; NULL when out of memory or the text is not UTF-8. */
+static json_t *column_json(sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        return json_integer(sqlite3_column_int64(st, i));
+    case SQLITE_FLOAT:
+        return json_real(sqlite3_column_double(st, i));
+    case SQLITE_NULL:
+        return json_null();
+    default:
+        return json_stringn((const char *)sqlite3_column_text(st, i),
+                            (size_t)sqlite3_column_bytes(st, i));
+    }
+}
+
+/* Incidents by id, after the cursor, matching the filter: plain SQL with bound parameters. */
+static unsigned get_incidents(struct call *c)
+{
+    static const char *const column[VG_DIM_COUNT] = {
+        [VG_DIM_YEAR] = "year",     [VG_DIM_MONTH] = "month",      [VG_DIM_COUNTRY] = "country",
+        [VG_DIM_REGION] = "region", [VG_DIM_ATTACK] = "attack",    [VG_DIM_TARGET] = "target",
+        [VG_DIM_WEAPON] = "weapon", [VG_DIM_GROUP] = "group_name", [VG_DIM_SOURCE] = "source"};
+    struct vg_filter f;
+    int64_t after, limit;
+    unsigned status;
+    if ((status = filter_params(c, &f)) ||
+        (status = int_param(c, "after", 0, INT64_MAX, 0, &after)) ||
+        (status = int_param(c, "limit", 1, 1000, 100, &limit)))
+        return status;
+
+    struct vg_buf sql;
+    sqlite3_stmt *st = NULL;
+    json_t *rows = json_array();
+    int64_t last = 0, n = 0;
+    int more = 0, rc = rows ? 0 : VG_ENOMEM;
+    vg_buf_init(&sql, 16384);
+    if (!rc)
+        rc = vg_buf_printf(&sql, "SELECT id, source, source_id, year, month, day, country, "
+                                 "region, provstate, city, latitude, longitude, specificity, "
+                                 "attack, target, weapon, group_name AS \"group\", killed, "
+                                 "wounded, success, suicide, summary FROM incidents WHERE id > ?");
+    for (int d = 0; !rc && d < VG_DIM_COUNT; d++) {
+        int first = 1;
+        for (size_t i = 0; !rc && i < f.nwhere; i++) {
+            if ((int)f.where[i].field != d)
+                continue;
+            rc = vg_buf_printf(&sql, "%s%s %s", first ? " AND (" : " OR ", column[d],
+                               *f.where[i].value ? "= ?" : "IS NULL");
+            first = 0;
+        }
+        if (!rc && !first)
+            rc = vg_buf_putc(&sql, ')');
+    }
+    if (!rc && f.from)
+        rc = vg_buf_printf(&sql, " AND year * 10000 + coalesce(month, 0) * 100 + "
+                                 "coalesce(day, 0) >= ?");
+    if (!rc && f.to)
+        rc = vg_buf_printf(&sql, " AND year * 10000 + coalesce(month, 0) * 100 + "
+                                 "coalesce(day, 0) <= ?");
+    if (!rc)
+        rc = vg_buf_printf(&sql, " ORDER BY id LIMIT ?");
+    if (!rc && sqlite3_prepare_v2(vg_store_db(c->store), sql.data, -1, &st, NULL) != SQLITE_OK)
+        rc = VG_EDB;
+    if (!rc) {
+        int k = 1;
+        sqlite3_bind_int64(st, k++, after);
+        for (int d = 0; d < VG_DIM_COUNT; d++)
+            for (size_t i = 0; i < f.nwhere; i++)
+                if ((int)f.where[i].field == d && *f.where[i].value)
+                    sqlite3_bind_text(st, k++, f.where[i].value, -1, SQLITE_STATIC);
+        if (f.from)
+            sqlite3_bind_int64(st, k++, f.from);
+        if (f.to)
+            sqlite3_bind_int64(st, k++, f.to);
+        sqlite3_bind_int64(st, k, limit + 1);
+    }
+    while (!rc) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = VG_EDB;
+            break;
+        }
+        if (n == limit) {
+            more = 1;
+            break;
+        }
+        json_t *row = json_object();
+        for (int i = 0; row && i < sqlite3_column_count(st); i++) {
+            json_t *v = column_json(st, i);
+            if (!v || json_object_set_new(row, sqlite3_column_name(st, i), v)) {
+                json_decref(row);
+                row = NULL;
+            }
+        }
+        if (!row || json_array_append_new(rows, row)) {
+            rc = VG_ENOMEM;
+            break;
+        }
+        last = sqlite3_column_int64(st, 0);
+        n++;
+    }
+    sqlite3_finalize(st);
+    vg_buf_cleanup(&sql);
+    if (rc) {
+        json_decref(rows);
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the incidents could not be read");
+    }
+    c->body =
+        json_pack("{so so}", "incidents", rows, "next", more ? json_integer(last) : json_null());
+    return MHD_HTTP_OK;
+}
+
+/* Grouped counts, as `vigil stats --format json` gives them. */
+static unsigned get_stats(struct call *c)
+{
+    struct vg_stats_query q;
+    struct vg_stats_result *r = NULL;
+    struct vg_error err;
+    const char *by = param(c->p, "by"), *measure = param(c->p, "measure");
+    unsigned status;
+    vg_error_clear(&err);
+    vg_stats_query_init(&q);
+    if ((status = filter_params(c, &q.filter)))
+        return status;
+    if ((by && vg_stats_set_dims(&q, by, &err)) ||
+        (measure && vg_stats_set_measures(&q, measure, &err)))
+        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    int rc = vg_stats_run(c->store, &q, &r, &err);
+    if (rc == VG_EINVAL)
+        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    if (rc)
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the statistics could not be computed");
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < r->nrows; i++) {
+        json_t *row = json_object();
+        for (size_t d = 0; row && d < r->ndims; d++) {
+            const char *k = r->keys[i * r->ndims + d];
+            json_t *v = !k                              ? json_null()
+                        : vg_dim_is_numeric(r->dims[d]) ? json_integer(strtoll(k, NULL, 10))
+                                                        : json_string(k);
+            if (!v || json_object_set_new(row, vg_dim_name(r->dims[d]), v)) {
+                json_decref(row);
+                row = NULL;
+            }
+        }
+        for (size_t m = 0; row && m < r->nmeasures; m++) {
+            int64_t v = r->values[i * r->nmeasures + m];
+            if (json_object_set_new(row, vg_measure_name(r->measures[m]),
+                                    v == VG_NULL_INT ? json_null() : json_integer(v))) {
+                json_decref(row);
+                row = NULL;
+            }
+        }
+        if (!row || json_array_append_new(rows, row)) {
+            json_decref(rows);
+            rows = NULL;
+        }
+    }
+    vg_stats_result_destroy(r);
+    if (!rows)
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    c->body = json_pack("{so}", "rows", rows);
+    return MHD_HTTP_OK;
+}
+
+struct audit_page {
+    json_t *records;
+    int64_t n, limit, last;
+    int more;
+};
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+static int on_audit_record(const struct vg_audit_record *r, void *ctx)
+{
+    struct audit_page *pg = ctx;
+    if (pg->n == pg->limit) {
+        pg->more = 1;
+        return 1;
+    }
+    json_t *detail = r->detail ? json_loads(r->detail, 0, NULL) : json_null();
+    if (!detail)
+        detail = json_string(r->detail);
+    json_t *rec = json_pack("{sI so so so so so so so ss ss}", "seq", (json_int_t)r->seq, "at",
+                            text_or_null(r->at), "actor", text_or_null(r->actor), "org",
+                            text_or_null(r->org), "action", text_or_null(r->action), "object",
+                            text_or_null(r->object), "purpose", text_or_null(r->purpose), "detail",
+                            detail, "prev_hash", r->prev_hash, "hash", r->hash);
+    if (!rec || json_array_append_new(pg->records, rec))
+        return VG_ENOMEM;
+    pg->last = r->seq;
+    pg->n++;
+    return 0;
+}
+
+/* The audit log, oldest first, for administrators. */
+static unsigned get_audit(struct call *c)
+{
+    struct vg_audit_filter f = {0};
+    struct audit_page pg = {0};
+    struct vg_error err;
+    unsigned status;
+    if ((status = int_param(c, "since", 0, INT64_MAX, 0, &f.after_seq)) ||
+        (status = int_param(c, "limit", 1, 1000, 100, &pg.limit)))
+        return status;
+    f.actor = param(c->p, "actor");
+    f.action = param(c->p, "action");
+    f.limit = pg.limit + 1;
+    if (!(pg.records = json_array()))
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    int rc = vg_audit_list(c->store, &f, on_audit_record, &pg, &err);
+    if (rc < 0) {
+        json_decref(pg.records);
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the audit log could not be read");
+    }
+    c->body = json_pack("{so so}", "records", pg.records, "next",
+                        pg.more ? json_integer(pg.last) : json_null());
+    return MHD_HTTP_OK;
+}
+
+static const struct route routes[] = {
+    {"/api/v1/health", "", 0, 0, NULL, get_health},
+    {"/api/v1/incidents", "where,from,to,after,limit", 1, 0, "search", get_incidents},
+    {"/api/v1/stats", "by,measure,where,from,to", 1, 0, "search", get_stats},
+    {"/api/v1/audit", "since,actor,action,limit", 1, 1, "read", get_audit},
+};
+
+/* The route of path, or NULL. Every route so far answers GET only. */
+static const struct route *route_find(const char *path)
+{
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+        if (strcmp(routes[i].path, path) == 0)
+            return &routes[i];
+    return NULL;
+}
+
+/* ---- the life of a request ---- */
+
+/* Appends the audit record of an authenticated request; 0 or a VG_E code. */
+static int record(struct vg_store *store, const struct vg_principal *who, const char *action,
+                  const char *path, const char *query, unsigned status)
+{
+    struct vg_error err;
+    json_t *detail = json_pack("{sssi}", "query", query, "status", (int)status);
+    char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    json_decref(detail);
+    if (!text)
+        return VG_ENOMEM;
+    struct vg_audit_entry e = {
+        .actor = who->user, .org = who->org, .action = action, .object = path, .detail = text};
+    int rc = vg_audit_append(store, &e, NULL, &err);
+    free(text);
+    return rc;
+}
+
+/* The last call of a request: routes, authenticates, runs, records, replies. */
+static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection *conn,
+                                   const char *url, const char *method)
+{
+    const struct route *route = route_find(url);
+    if (!route)
+        return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+        return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
+                     json_pack("{ss}", "error", "method not allowed"), 0, "GET");
+
+    struct params p;
+    struct call c = {.conn = conn, .p = &p};
+    unsigned status;
+    int bad = params_read(&p, conn, route->params);
+    if (!route->key) {
+        status = bad ? fail(&c, MHD_HTTP_BAD_REQUEST, p.bad) : route->run(&c);
+        vg_buf_cleanup(&p.text);
+        return reply(conn, status, c.body, 0, NULL);
+    }
+
+    const char *key = bearer_key(conn);
+    struct vg_store *store = NULL;
+    struct vg_principal who;
+    struct vg_error err;
+    enum MHD_Result ret;
+    if (!key) {
+        ret = reply_error(conn, MHD_HTTP_UNAUTHORIZED, "an API key is required");
+        goto done;
+    }
+    if (vg_store_open(srv->db_path, 0, &store, &err)) {
+        ret = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+        goto done;
+    }
+    int rc = vg_key_authenticate(store, key, time(NULL), &who, &err);
+    if (rc) {
+        ret = rc == VG_ENOTFOUND
+                  ? reply_error(conn, MHD_HTTP_UNAUTHORIZED, "the API key is not valid")
+                  : reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                                "the database is not available");
+        goto done;
+    }
+    c.store = store;
+    c.who = &who;
+    if (route->admin && who.role != VG_ROLE_ADMIN)
+        status = fail(&c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
+    else if (bad)
+        status = fail(&c, MHD_HTTP_BAD_REQUEST, p.bad);
+    else
+        status = route->run(&c);
+    if (record(store, &who, route->action, url, p.text.len ? p.text.data : "", status)) {
+        /* Fail closed: what cannot be recorded is not sent. */
+        json_decref(c.body);
+        ret = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                          "the request could not be recorded in the audit log");
+        goto done;
+    }
+    ret = reply(conn, status, c.body, 0, NULL);
+done:
+    vg_store_close(store);
+    vg_buf_cleanup(&p.text);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    struct vg_server *srv = cls;
+    struct request *rq = *con_cls;
+    (void)version;
+    (void)upload_data;
+    if (!rq) {
+        rq = vg_calloc(1, sizeof(*rq));
+        if (!rq)
+            return MHD_NO;
+        *con_cls = rq;
+        /* What needs only the headers is answered before any body is read. */
+        if (MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL) > VG_SERVER_MAX_HEADERS) {
+            rq->answered = 1;
+            return reply_error(conn, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                               "too many header lines");
+        }
+        const char *len =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (len) {
+            char *end;
+            errno = 0;
+            unsigned long long n = strtoull(len, &end, 10);
+            if (errno || end == len || *end || n > srv->max_body) {
+                rq->answered = 1;
+                return reply_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
+                                   "the request body is too large");
+            }
+        }
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        rq->body += *upload_data_size;
+        *upload_data_size = 0;
+        /* Only a body of undeclared length gets here past the cap: close the connection. */
+        return rq->body > srv->max_body ? MHD_NO : MHD_YES;
+    }
+    if (rq->answered)
+        return MHD_YES;
+    return run_request(srv, conn, url, method);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    vg_free(*con_cls);
+    *con_cls = NULL;
+}
+
+/* Reads a whole PEM file into a NUL-terminated heap string. */
+static int read_file(const char *path, char **out, struct vg_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return vg_error_set(err, VG_EIO, "cannot open %s: %s", path, strerror(errno));
+    struct vg_buf b;
+    vg_buf_init(&b, VG_SERVER_TLS_FILE_MAX);
+    char chunk[4096];
+    size_t n;
+    int rc = 0;
+    while (!rc && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        rc = vg_buf_append(&b, chunk, n);
+    if (!rc && ferror(f))
+        rc = vg_error_set(err, VG_EIO, "cannot read %s", path);
+    else if (rc == VG_ETOOBIG)
+        vg_error_set(err, rc, "%s is larger than %d bytes", path, VG_SERVER_TLS_FILE_MAX);
+    else if (rc)
+        vg_error_set(err, rc, "out of memory reading %s", path);
+    else if (b.len == 0)
+        rc = vg_error_set(err, VG_EINVAL, "%s is empty", path);
+    fclose(f);
+    if (rc) {
+        vg_buf_cleanup(&b);
+        return rc;
+    }
+    *out = b.data;
+    return 0;
+}
+
+static void server_free(struct vg_server *s)
+{
+    if (!s)
+        return;
+    vg_free(s->db_path);
+    if (s->key)
+        sodium_memzero(s->key, strlen(s->key));
+    vg_free(s->key);
+    vg_free(s->cert);
+    vg_free(s);
+}
+
+int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, struct vg_error *err)
+{
+    struct vg_server *s = NULL;
+    struct addrinfo *ai = NULL;
+    int rc;
+
+    if (!o->db_path || !*o->db_path)
+        return vg_error_set(err, VG_EINVAL, "no database given");
+    if (o->threads < 1 || o->threads > 64)
+        return vg_error_set(err, VG_EINVAL, "threads must be from 1 to 64, not %u", o->threads);
+    if (o->port > 65535)
+        return vg_error_set(err, VG_EINVAL, "port must be from 0 to 65535, not %u", o->port);
+    if (!o->tls_cert != !o->tls_key)
+        return vg_error_set(err, VG_EINVAL, "HTTPS needs both a certificate and a key");
+    if (o->tls_cert && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return vg_error_set(err, VG_EINVAL, "this build of libmicrohttpd has no HTTPS");
+
+    s = vg_calloc(1, sizeof(*s));
+    if (!s || !(s->db_path = vg_strdup(o->db_path))) {
+        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    s->max_body = o->max_body;
+    if (o->tls_cert && ((rc = read_file(o->tls_cert, &s->cert, err)) ||
+                        (rc = read_file(o->tls_key, &s->key, err))))
+        goto fail;
+
+    const char *host = o->host ? o->host : "127.0.0.1";
+    char port[8];
+    snprintf(port, sizeof(port), "%u", o->port);
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    int gai = getaddrinfo(host, port, &hints, &ai);
+    if (gai) {
+        rc = vg_error_set(err, VG_EINVAL, "cannot listen on '%s': %s", host, gai_strerror(gai));
+        goto fail;
+    }
+
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+    if (ai->ai_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    if (s->cert)
+        flags |= MHD_USE_TLS;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, s->key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    errno = 0;
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)VG_SERVER_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL, MHD_OPTION_ARRAY,
+        s->cert ? tls : tls + 2, MHD_OPTION_END);
+    if (!s->daemon) {
+        int e = errno;
+        rc = vg_error_set(err, VG_EIO, "cannot listen on %s port %s%s%s", host, port, e ? ": " : "",
+                          e ? strerror(e) : "");
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : o->port;
+    freeaddrinfo(ai);
+    *out = s;
+    return 0;
+
+fail:
+    if (ai)
+        freeaddrinfo(ai);
+    server_free(s);
+    return rc;
+}
+
+unsigned vg_server_port(const struct vg_server *s)
+{
+    return s->port;
+}
+
+void vg_server_stop(struct vg_server *s)
+{
+    if (!s)
+        return;
+    if (s->daemon)
+        MHD_stop_daemon(s->daemon);
+    server_free(s);
+}

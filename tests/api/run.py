@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""run.py - the API tests: every tests/api/cases/*.json against a real `vigil serve`.
+
+Usage: run.py VIGIL
+
+Makes a database in a temporary directory, ingests the sample incidents, adds an organisation,
+an administrator, a reader and a user whose key is then revoked, starts `vigil serve --listen
+127.0.0.1:0` (the port comes from its first line), runs every case, checks that the audit chain
+is intact and grew by one record per authenticated request, stops the server and prints
+"N passed, N failed" (exit status 1 on any failure).
+
+A case is a JSON object:
+  name      what it checks
+  request   method, path, headers (optional), body (text) or body_size (that many bytes);
+            the placeholders ADMIN_KEY, READER_KEY, REVOKED_KEY and BAD_KEY in the path or the
+            header values are replaced by the keys
+  status    the expected status
+  headers   (optional) expected headers: each value must start the received one
+  json      (optional) a subset of the body: objects match key by key, lists element by element
+            from the first, anything else by equality
+  count     (optional) {field: n}: the list at that top-level field has n elements
+  audited   (optional) true when the request is authenticated and must add one audit record
+Python standard library only.
+"""
+import glob
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLE = os.path.join(HERE, "..", "..", "data", "sample", "drone_gtd_acled_20260509.csv")
+BAD_KEY = "vg_0123456789abcdef_" + "A" * 43
+
+
+def subset(expected, actual, where="$"):
+    """None when actual holds expected, else a description of the first difference."""
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict):
+            return "%s: expected an object, got %r" % (where, actual)
+        for k, v in expected.items():
+            if k not in actual:
+                return "%s: no field %r" % (where, k)
+            why = subset(v, actual[k], "%s.%s" % (where, k))
+            if why:
+                return why
+        return None
+    if isinstance(expected, list):
+        if not isinstance(actual, list) or len(actual) < len(expected):
+            return "%s: expected a list of at least %d, got %r" % (where, len(expected), actual)
+        for i, v in enumerate(expected):
+            why = subset(v, actual[i], "%s[%d]" % (where, i))
+            if why:
+                return why
+        return None
+    if expected != actual or type(expected) is not type(actual):
+        return "%s: expected %r, got %r" % (where, expected, actual)
+    return None
+
+
+def vigil(exe, db, *args):
+    r = subprocess.run([exe, "--db", db] + list(args), capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("vigil %s failed (%d): %s" % (" ".join(args), r.returncode, r.stderr))
+    return r.stdout
+
+
+def audit_count(exe, db):
+    out = vigil(exe, db, "audit", "verify")
+    first = out.splitlines()[0]
+    if not first.endswith("chain intact"):
+        raise RuntimeError("the audit chain is not intact: " + out)
+    return int(first.split()[0]), out
+
+
+def request(port, method, path, headers, body):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.putrequest(method, path)
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        if body is not None:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders()
+        if body is not None:
+            try:
+                conn.send(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the server may answer and close before the whole body is sent
+        resp = conn.getresponse()
+        return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+    finally:
+        conn.close()
+
+
+def run_case(case, port, keys):
+    def fill(s):
+        for name, key in keys.items():
+            s = s.replace(name, key)
+        return s
+
+    req = case["request"]
+    headers = {k: fill(v) for k, v in req.get("headers", {}).items()}
+    body = None
+    if "body_size" in req:
+        body = b"x" * req["body_size"]
+    elif "body" in req:
+        body = req["body"].encode()
+    status, got_headers, raw = request(port, req["method"], fill(req["path"]), headers, body)
+    problems = []
+    if status != case["status"]:
+        problems.append("status: expected %d, got %d" % (case["status"], status))
+    for k, v in case.get("headers", {}).items():
+        if not got_headers.get(k.lower(), "").startswith(v):
+            problems.append("header %s: expected %r, got %r" % (k, v, got_headers.get(k.lower())))
+    if not got_headers.get("content-type", "").startswith("application/json"):
+        problems.append("Content-Type is %r" % got_headers.get("content-type"))
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        problems.append("the body is not JSON: %r" % raw[:200])
+        doc = None
+    if doc is not None and "json" in case:
+        why = subset(case["json"], doc)
+        if why:
+            problems.append(why)
+    for field, n in case.get("count", {}).items():
+        got = len(doc.get(field, [])) if isinstance(doc, dict) else None
+        if got != n:
+            problems.append("%s: expected %d elements, got %r" % (field, n, got))
+    if problems:
+        problems.append("body: %s" % raw[:300].decode("utf-8", "replace"))
+    return problems
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: run.py VIGIL", file=sys.stderr)
+        return 2
+    exe = os.path.abspath(sys.argv[1])
+    cases = sorted(glob.glob(os.path.join(HERE, "cases", "*.json")))
+    passed = failed = 0
+
+    def check(ok, name, detail=()):
+        nonlocal passed, failed
+        if ok:
+            passed += 1
+            print("ok: " + name)
+        else:
+            failed += 1
+            print("FAIL: " + name)
+            for d in detail:
+                print("    " + d)
+
+    with tempfile.TemporaryDirectory(prefix="vigil-api.") as tmp:
+        db = os.path.join(tmp, "api.db")
+        vigil(exe, db, "ingest", SAMPLE)
+        vigil(exe, db, "org", "add", "Agency")
+        keys = {
+            "ADMIN_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "admin",
+                               "alice").splitlines()[0],
+            "READER_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "reader",
+                                "bob").splitlines()[0],
+            "REVOKED_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "analyst",
+                                 "carol").splitlines()[0],
+            "BAD_KEY": BAD_KEY,
+        }
+        vigil(exe, db, "key", "revoke", keys["REVOKED_KEY"][3:19])
+        before, _ = audit_count(exe, db)
+
+        log = open(os.path.join(tmp, "serve.err"), "w+")
+        server = subprocess.Popen([exe, "--db", db, "serve", "--listen", "127.0.0.1:0"],
+                                  stdout=subprocess.PIPE, stderr=log, text=True)
+        try:
+            line = server.stdout.readline().strip()
+            check(line.startswith("listening on http://127.0.0.1:"),
+                  "serve prints the address it listens on", [repr(line)])
+            port = int(line.rsplit(":", 1)[1]) if line.rsplit(":", 1)[-1].isdigit() else 0
+            audited = 0
+            for path in cases:
+                with open(path) as f:
+                    case = json.load(f)
+                name = "%s (%s)" % (case["name"], os.path.basename(path))
+                try:
+                    problems = run_case(case, port, keys)
+                except (OSError, http.client.HTTPException) as e:
+                    problems = ["request failed: %r" % e]
+                check(not problems, name, problems)
+                audited += 1 if case.get("audited") else 0
+        finally:
+            server.terminate()
+            try:
+                status = server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                status = server.wait()
+        check(status == 0, "serve stops on SIGTERM with status 0", ["status %d" % status])
+        log.seek(0)
+        err = log.read()
+        check("Sanitizer" not in err and "runtime error:" not in err,
+              "no sanitizer report from the server", err.splitlines()[:20])
+
+        after, out = audit_count(exe, db)
+        check(True, "the audit chain is intact")
+        check(after - before == audited,
+              "the audit log grew by one record per authenticated request",
+              ["before %d, after %d, authenticated requests %d" % (before, after, audited), out])
+        records = json.loads(vigil(exe, db, "audit", "list", "--format", "json"))
+        def recorded(actor, action, obj, status):
+            for r in records:
+                detail = json.loads(r.get("detail") or "{}")
+                if (r.get("actor"), r.get("org"), r.get("action"), r.get("object"),
+                        detail.get("status")) == (actor, "Agency", action, obj, status):
+                    return True
+            return False
+
+        check(recorded("alice", "read", "/api/v1/audit", 200),
+              "the audit log records the administrator's read of the log")
+        check(recorded("bob", "read", "/api/v1/audit", 403),
+              "the audit log records the reader's refused request")
+        check(recorded("bob", "search", "/api/v1/incidents", 200),
+              "the audit log records a search of incidents")
+
+    print("%d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        print("FAIL: %s" % e)
+        print("0 passed, 1 failed")
+        sys.exit(1)
