@@ -15,7 +15,8 @@ enum {
     VG_ETOOBIG = -4,  /* outside input passed one of the caps */
     VG_EFORMAT = -5,  /* outside input is not in the expected format */
     VG_EDB = -6,      /* the database refused an operation */
-    VG_ENOTFOUND = -7 /* the thing asked for does not exist */
+    VG_ENOTFOUND = -7, /* the thing asked for does not exist */
+    VG_EPERM = -8      /* the caller may see the thing but not do this with it */
 };
 
 #define VG_ERROR_MSG_MAX 512

@@ -15,8 +15,8 @@
  * does not exist. Every read, search, change and deletion is recorded in the audit log
  * (vigil/audit.h), in the same transaction as a change.
  *
- * Rights (the error for "readable but not allowed" is VG_EINVAL with a message; the server can
- * ask vg_report_role_may_write first to answer 403):
+ * Rights (the error for "readable but not allowed", and for what only an admin may do, is
+ * VG_EPERM with a message; a report that cannot be read is VG_ENOTFOUND):
  *   - create: roles admin and analyst; reader and sync accounts may not.
  *   - update, delete: a principal who can read the report and is either its author or an admin
  *     or analyst of its owning organisation (an author who became a reader loses the right).

@@ -28,6 +28,8 @@ const char *vg_strerror(int code)
         return "database error";
     case VG_ENOTFOUND:
         return "not found";
+    case VG_EPERM:
+        return "not permitted";
     default:
         return "unknown error";
     }

@@ -5,11 +5,27 @@
  * calls on_request several times: once when the headers are in, once per piece of body, and
  * once at the end. The first call answers at once what needs only the headers (too many header
  * lines: 431; a declared body past the cap: 413), so a client that sent "Expect: 100-continue"
- * never sends it. Body bytes are counted and dropped (no route takes a body yet); a body without
- * a declared length that passes the cap closes the connection. The last call runs the request:
+ * never sends it. Body bytes are gathered in a buffer capped at max_body (struct request); a
+ * body without a declared length that passes the cap closes the connection. The last call runs
+ * the request:
  *
- *   route (404, 405) -> open the store -> authenticate (401) -> check parameters (400) ->
- *   handler (routes.c; 403, 400, 200) -> audit record -> reply
+ *   route by method and path (404, 405) -> open the store -> authenticate (401) -> check
+ *   parameters (400) -> handler (403, 400, 404, 200, 201) -> audit record -> reply
+ *
+ * Reports and groups. The handlers of /reports and /groups hand the body, the principal and the
+ * X-Vigil-Purpose header to the library (vigil/reports.h, vigil/groups.h), which applies the
+ * access policy, caps the JSON (size and depth) and names the field at fault. A report the
+ * principal may not read is 404 with the very body of a missing one ("report not found"); a
+ * readable report the principal may not change is 403: the library says so with VG_EPERM, as it
+ * does for what only an administrator may do.
+ *
+ * One access, one audit record. The library records every successful report or group call
+ * itself, in the transaction of a change or before a read is given out, with the purpose and the
+ * policy's grant: for those routes (route.audits) that record is the record, and the server
+ * writes none. When the library call fails (404, 400, 403, 500) the library has written nothing
+ * (it records only on success, and a failed change is rolled back), so the server records the
+ * request as for any other route. The one exception: running out of memory after the library's
+ * record of a read gives a 500 that is recorded twice.
  *
  * The audit record is appended after the handler has built its answer and before anything is
  * sent: when the append fails the answer is thrown away and the client gets 500 (fail closed),
@@ -29,7 +45,9 @@
 
 #include "vigil/accounts.h"
 #include "vigil/audit.h"
+#include "vigil/groups.h"
 #include "vigil/mem.h"
+#include "vigil/reports.h"
 #include "vigil/select.h"
 #include "vigil/stats.h"
 #include "vigil/incident.h"
@@ -61,8 +79,8 @@ struct vg_server {
 
 /* The state of one request between MHD's calls. */
 struct request {
-    size_t body;  /* bytes of body received */
-    int answered; /* a reply was queued on the first call */
+    struct vg_buf body; /* the body received so far, capped at the server's max_body */
+    int answered;       /* a reply was queued on the first call */
 };
 
 void vg_server_opts_init(struct vg_server_opts *o)
@@ -143,14 +161,20 @@ struct call {
     struct vg_store *store;         /* NULL for a route without a key */
     const struct vg_principal *who; /* NULL for a route without a key */
     struct params *p;
-    json_t *body;
+    int64_t id;          /* the {id} of the path; 0 when it has none */
+    const char *purpose; /* X-Vigil-Purpose, or NULL */
+    const char *data;    /* the request body (data_len bytes, NUL-terminated) */
+    size_t data_len;
+    json_t *body; /* the reply */
 };
 
 struct route {
+    const char *method;
     const char *path;
     const char *params; /* the query parameters it accepts */
     int key;            /* needs an API key */
     int admin;          /* needs the admin role */
+    int audits;         /* the library records a successful call itself */
     const char *action; /* the audit action */
     unsigned (*run)(struct call *c);
 };
@@ -511,19 +535,191 @@ static unsigned get_audit(struct call *c)
     return MHD_HTTP_OK;
 }
 
+/* ---- reports and groups: the library decides, audits, and gives the JSON ---- */
+
+#define REPORT_NOT_FOUND "report not found"
+
+/* Hands a library JSON text (vg_malloc'd) over as the reply body; 200, or 500. */
+static unsigned take_json(struct call *c, char *text, unsigned status)
+{
+    c->body = json_loads(text, 0, NULL);
+    vg_free(text);
+    if (!c->body)
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return status;
+}
+
+/* The reply for a library error: 404 with one fixed body for a report that is missing or not
+ * readable (so the two cannot be told apart), 400 for bad input, 500 for the rest. */
+static unsigned report_error(struct call *c, int rc, const struct vg_error *err)
+{
+    switch (rc) {
+    case VG_ENOTFOUND:
+        return fail(c, MHD_HTTP_NOT_FOUND, REPORT_NOT_FOUND);
+    case VG_EPERM:
+        return fail(c, MHD_HTTP_FORBIDDEN, err->message);
+    case VG_EINVAL:
+    case VG_EFORMAT:
+    case VG_ETOOBIG:
+        return fail(c, MHD_HTTP_BAD_REQUEST, err->message);
+    case VG_ENOMEM:
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    default:
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    }
+}
+
+/* 400 unless the request states its purpose (X-Vigil-Purpose). */
+static unsigned need_purpose(struct call *c)
+{
+    if (!c->purpose || !*c->purpose)
+        return fail(c, MHD_HTTP_BAD_REQUEST, "the X-Vigil-Purpose header is required");
+    return 0;
+}
+
+static unsigned post_report(struct call *c)
+{
+    struct vg_error err;
+    int64_t id = 0;
+    vg_error_clear(&err);
+    if (!vg_report_role_may_write(c->who->role))
+        return fail(c, MHD_HTTP_FORBIDDEN, "this role may not write reports");
+    int rc = vg_report_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
+    if (rc)
+        return report_error(c, rc, &err);
+    c->body = json_pack("{sI}", "id", (json_int_t)id);
+    return c->body ? MHD_HTTP_CREATED : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+static unsigned get_report(struct call *c)
+{
+    struct vg_error err;
+    char *text = NULL;
+    unsigned status;
+    vg_error_clear(&err);
+    if ((status = need_purpose(c)))
+        return status;
+    int rc = vg_report_get(c->store, c->who, c->id, c->purpose, &text, &err);
+    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
+}
+
+static unsigned get_reports(struct call *c)
+{
+    struct vg_report_query q = {0};
+    struct vg_error err;
+    char *text = NULL;
+    int64_t limit;
+    unsigned status;
+    vg_error_clear(&err);
+    if ((status = need_purpose(c)) ||
+        (status = int_param(c, "after", 0, INT64_MAX, 0, &q.after_id)) ||
+        (status = int_param(c, "limit", 1, VG_REPORT_LIST_MAX, VG_REPORT_LIST_DEFAULT, &limit)))
+        return status;
+    q.limit = (int)limit;
+    q.text = param(c->p, "q");
+    q.tlp = param(c->p, "tlp");
+    q.org = param(c->p, "org");
+    q.purpose = c->purpose;
+    int rc = vg_report_list(c->store, c->who, &q, &text, &err);
+    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
+}
+
+static unsigned put_report(struct call *c)
+{
+    struct vg_error err;
+    vg_error_clear(&err);
+    int rc = vg_report_update(c->store, c->who, c->id, c->data, c->data_len, c->purpose, time(NULL),
+                              &err);
+    if (rc)
+        return report_error(c, rc, &err);
+    c->body = json_pack("{sI}", "id", (json_int_t)c->id);
+    return c->body ? MHD_HTTP_OK : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+static unsigned delete_report(struct call *c)
+{
+    struct vg_error err;
+    vg_error_clear(&err);
+    int rc = vg_report_delete(c->store, c->who, c->id, c->purpose, &err);
+    if (rc)
+        return report_error(c, rc, &err);
+    c->body = json_pack("{sIsb}", "id", (json_int_t)c->id, "deleted", 1);
+    return c->body ? MHD_HTTP_OK : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+static unsigned get_correlations(struct call *c)
+{
+    struct vg_error err;
+    char *text = NULL;
+    unsigned status;
+    vg_error_clear(&err);
+    if ((status = need_purpose(c)))
+        return status;
+    int rc = vg_report_correlations(c->store, c->who, c->id, 0, c->purpose, &text, &err);
+    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
+}
+
+static unsigned post_group(struct call *c)
+{
+    struct vg_error err;
+    int64_t id = 0;
+    vg_error_clear(&err);
+    int rc = vg_group_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
+    if (rc)
+        return report_error(c, rc, &err);
+    c->body = json_pack("{sI}", "id", (json_int_t)id);
+    return c->body ? MHD_HTTP_CREATED : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+/* Paths are matched segment by segment; "{id}" matches a report id, 1 to INT64_MAX in decimal.
+ * audits: the library writes the audit record of a successful call (see the design above). */
 static const struct route routes[] = {
-    {"/api/v1/health", "", 0, 0, NULL, get_health},
-    {"/api/v1/incidents", "where,from,to,after,limit", 1, 0, "search", get_incidents},
-    {"/api/v1/stats", "by,measure,where,from,to", 1, 0, "search", get_stats},
-    {"/api/v1/audit", "since,actor,action,limit", 1, 1, "read", get_audit},
+    {"GET", "/api/v1/health", "", 0, 0, 0, NULL, get_health},
+    {"GET", "/api/v1/incidents", "where,from,to,after,limit", 1, 0, 0, "search", get_incidents},
+    {"GET", "/api/v1/stats", "by,measure,where,from,to", 1, 0, 0, "search", get_stats},
+    {"GET", "/api/v1/audit", "since,actor,action,limit", 1, 1, 0, "read", get_audit},
+    {"POST", "/api/v1/reports", "", 1, 0, 1, "create", post_report},
+    {"GET", "/api/v1/reports", "q,tlp,org,after,limit", 1, 0, 1, "search", get_reports},
+    {"GET", "/api/v1/reports/{id}", "", 1, 0, 1, "read", get_report},
+    {"PUT", "/api/v1/reports/{id}", "", 1, 0, 1, "update", put_report},
+    {"DELETE", "/api/v1/reports/{id}", "", 1, 0, 1, "delete", delete_report},
+    {"GET", "/api/v1/reports/{id}/correlations", "", 1, 0, 1, "correlate", get_correlations},
+    {"POST", "/api/v1/groups", "", 1, 1, 1, "group-create", post_group},
 };
 
-/* The route of path, or NULL. Every route so far answers GET only. */
-static const struct route *route_find(const char *path)
+/* 1 when path matches pattern, with the {id} segment (if any) in *id. */
+static int path_match(const char *pattern, const char *path, int64_t *id)
 {
-    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-        if (strcmp(routes[i].path, path) == 0)
+    const char *hole = strstr(pattern, "{id}");
+    if (!hole)
+        return strcmp(pattern, path) == 0;
+    size_t head = (size_t)(hole - pattern);
+    if (strncmp(pattern, path, head) != 0)
+        return 0;
+    const char *digits = path + head;
+    size_t n = strspn(digits, "0123456789");
+    char number[24];
+    if (n == 0 || n >= sizeof(number) || digits[0] == '0' || strcmp(hole + 4, digits + n) != 0)
+        return 0;
+    memcpy(number, digits, n);
+    number[n] = '\0';
+    return parse_int(number, 1, INT64_MAX, id) == 0;
+}
+
+/* The route of method and path, or NULL. When the path is known but not the method, *allow
+ * lists the methods it answers ("" when the path is unknown). */
+static const struct route *route_find(const char *method, const char *path, int64_t *id,
+                                      char *allow, size_t size)
+{
+    allow[0] = '\0';
+    for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+        if (!path_match(routes[i].path, path, id))
+            continue;
+        if (strcmp(routes[i].method, method) == 0)
             return &routes[i];
+        size_t len = strlen(allow);
+        snprintf(allow + len, size - len, "%s%s", len ? ", " : "", routes[i].method);
+    }
     return NULL;
 }
 
@@ -531,7 +727,7 @@ static const struct route *route_find(const char *path)
 
 /* Appends the audit record of an authenticated request; 0 or a VG_E code. */
 static int record(struct vg_store *store, const struct vg_principal *who, const char *action,
-                  const char *path, const char *query, unsigned status)
+                  const char *path, const char *query, const char *purpose, unsigned status)
 {
     struct vg_error err;
     json_t *detail = json_pack("{sssi}", "query", query, "status", (int)status);
@@ -539,8 +735,12 @@ static int record(struct vg_store *store, const struct vg_principal *who, const 
     json_decref(detail);
     if (!text)
         return VG_ENOMEM;
-    struct vg_audit_entry e = {
-        .actor = who->user, .org = who->org, .action = action, .object = path, .detail = text};
+    struct vg_audit_entry e = {.actor = who->user,
+                               .org = who->org,
+                               .action = action,
+                               .object = path,
+                               .purpose = purpose,
+                               .detail = text};
     int rc = vg_audit_append(store, &e, NULL, &err);
     free(text);
     return rc;
@@ -548,17 +748,25 @@ static int record(struct vg_store *store, const struct vg_principal *who, const 
 
 /* The last call of a request: routes, authenticates, runs, records, replies. */
 static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection *conn,
-                                   const char *url, const char *method)
+                                   const char *url, const char *method, struct request *rq)
 {
-    const struct route *route = route_find(url);
-    if (!route)
+    char allow[64];
+    int64_t id = 0;
+    const struct route *route = route_find(method, url, &id, allow, sizeof(allow));
+    if (!route && !allow[0])
         return reply_error(conn, MHD_HTTP_NOT_FOUND, "no such endpoint");
-    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
+    if (!route)
         return reply(conn, MHD_HTTP_METHOD_NOT_ALLOWED,
-                     json_pack("{ss}", "error", "method not allowed"), 0, "GET");
+                     json_pack("{ss}", "error", "method not allowed"), 0, allow);
 
     struct params p;
-    struct call c = {.conn = conn, .p = &p};
+    struct call c = {.conn = conn,
+                     .p = &p,
+                     .id = id,
+                     .purpose =
+                         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Vigil-Purpose"),
+                     .data = rq->body.data ? rq->body.data : "",
+                     .data_len = rq->body.len};
     unsigned status;
     int bad = params_read(&p, conn, route->params);
     if (!route->key) {
@@ -596,7 +804,11 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
         status = fail(&c, MHD_HTTP_BAD_REQUEST, p.bad);
     else
         status = route->run(&c);
-    if (record(store, &who, route->action, url, p.text.len ? p.text.data : "", status)) {
+    /* A report or group route whose library call succeeded has been recorded by the library,
+     * with the purpose and the grant; the server records only what the library did not. */
+    int recorded = route->audits && status >= 200 && status < 300;
+    if (!recorded &&
+        record(store, &who, route->action, url, p.text.len ? p.text.data : "", c.purpose, status)) {
         /* Fail closed: what cannot be recorded is not sent. */
         json_decref(c.body);
         ret = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
@@ -617,12 +829,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct vg_server *srv = cls;
     struct request *rq = *con_cls;
     (void)version;
-    (void)upload_data;
     if (!rq) {
         rq = vg_calloc(1, sizeof(*rq));
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        vg_buf_init(&rq->body, srv->max_body);
         /* What needs only the headers is answered before any body is read. */
         if (MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL) > VG_SERVER_MAX_HEADERS) {
             rq->answered = 1;
@@ -644,14 +856,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
-        rq->body += *upload_data_size;
+        size_t n = *upload_data_size;
         *upload_data_size = 0;
-        /* Only a body of undeclared length gets here past the cap: close the connection. */
-        return rq->body > srv->max_body ? MHD_NO : MHD_YES;
+        if (rq->answered)
+            return MHD_YES; /* a reply is queued: the rest of the body is dropped */
+        /* Only a body of undeclared length gets here past the cap (or memory runs out): close
+         * the connection. */
+        return vg_buf_append(&rq->body, upload_data, n) ? MHD_NO : MHD_YES;
     }
     if (rq->answered)
         return MHD_YES;
-    return run_request(srv, conn, url, method);
+    return run_request(srv, conn, url, method, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -660,7 +875,10 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)cls;
     (void)conn;
     (void)toe;
-    vg_free(*con_cls);
+    struct request *rq = *con_cls;
+    if (rq)
+        vg_buf_cleanup(&rq->body);
+    vg_free(rq);
     *con_cls = NULL;
 }
 

@@ -744,7 +744,7 @@ int vg_report_create(struct vg_store *s, const struct vg_principal *p, const cha
     if (!valid_principal(p))
         return vg_error_set(err, VG_EINVAL, "no principal");
     if (!vg_report_role_may_write(p->role))
-        return vg_error_set(err, VG_EINVAL, "role: a %s may not create reports",
+        return vg_error_set(err, VG_EPERM, "role: a %s may not create reports",
                             vg_account_role_name(p->role) ? vg_account_role_name(p->role) : "?");
     if ((rc = parse_report(db, p, json, len, &d, err)))
         goto fail;
@@ -808,7 +808,7 @@ int vg_report_update(struct vg_store *s, const struct vg_principal *p, int64_t i
     if ((rc = load_readable(db, p, id, &a, err)))
         goto fail;
     if (!may_change(p, &a)) {
-        rc = vg_error_set(err, VG_EINVAL,
+        rc = vg_error_set(err, VG_EPERM,
                           "only the author or an admin or analyst of the owning organisation may "
                           "change report %lld",
                           (long long)id);
@@ -880,7 +880,7 @@ int vg_report_delete(struct vg_store *s, const struct vg_principal *p, int64_t i
     if ((rc = load_readable(db, p, id, &a, err)))
         goto fail;
     if (!may_change(p, &a)) {
-        rc = vg_error_set(err, VG_EINVAL,
+        rc = vg_error_set(err, VG_EPERM,
                           "only the author or an admin or analyst of the owning organisation may "
                           "delete report %lld",
                           (long long)id);
@@ -1239,7 +1239,7 @@ static int require_admin(const struct vg_principal *p, const char *what, struct 
     if (!valid_principal(p))
         return vg_error_set(err, VG_EINVAL, "no principal");
     if (p->role != VG_ROLE_ADMIN)
-        return vg_error_set(err, VG_EINVAL, "role: only an admin may %s", what);
+        return vg_error_set(err, VG_EPERM, "role: only an admin may %s", what);
     return 0;
 }
 

@@ -4,15 +4,23 @@
 Usage: run.py VIGIL
 
 Makes a database in a temporary directory, ingests the sample incidents, adds an organisation,
-an administrator, a reader and a user whose key is then revoked, starts `vigil serve --listen
-127.0.0.1:0` (the port comes from its first line), runs every case, checks that the audit chain
-is intact and grew by one record per authenticated request, stops the server and prints
-"N passed, N failed" (exit status 1 on any failure).
+an administrator, an analyst, a reader and a user whose key is then revoked, starts `vigil serve
+--listen 127.0.0.1:0` (the port comes from its first line), runs every case, then the access
+matrix of the reports (access_matrix below), checks that the audit chain is intact and grew by
+one record per authenticated request, stops the server and prints "N passed, N failed" (exit
+status 1 on any failure).
+
+The access matrix: three organisations (Owner, Member, Outsider), a user of every role in each,
+a sharing group G of Owner and Member made through POST /api/v1/groups, and one report by
+Owner's analyst for every TLP and distribution (TLP:RED ones name Member's analyst as recipient).
+Every user reads every report (GET /reports/ID and its correlations) and lists them; the status,
+the listing and the correlations are checked against may_read, the rule of docs/access-rules.md
+written out here independently of the C code.
 
 A case is a JSON object:
   name      what it checks
   request   method, path, headers (optional), body (text) or body_size (that many bytes);
-            the placeholders ADMIN_KEY, READER_KEY, REVOKED_KEY and BAD_KEY in the path or the
+            the placeholders ADMIN_KEY, ANALYST_KEY, READER_KEY, REVOKED_KEY and BAD_KEY in the path or the
             header values are replaced by the keys
   status    the expected status
   headers   (optional) expected headers: each value must start the received one
@@ -95,6 +103,125 @@ def request(port, method, path, headers, body):
         conn.close()
 
 
+ORGS = ["Owner", "Member", "Outsider"]
+ROLES = ["admin", "analyst", "reader", "sync"]
+TLPS = ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED"]
+DISTS = ["organisation", "group:G", "community", "all"]
+GROUP = {"Owner", "Member"}  # the owner and the members of sharing group G
+AUTHOR = "owner-analyst"
+RECIPIENT = "member-analyst"
+PURPOSE = "access matrix"
+
+
+def may_read(user, rep):
+    """The rule of docs/access-rules.md: the audience is the distribution, narrowed by the TLP.
+    Roles do not matter for reading."""
+    org = user.split("-")[0].capitalize()
+    reach = {"organisation": {"Owner"}, "group:G": GROUP}.get(rep["distribution"], set(ORGS))
+    if org not in reach:
+        return False
+    tlp = rep["tlp"]
+    if tlp == "TLP:RED":
+        return user == AUTHOR or user in rep.get("recipients", [])
+    if tlp == "TLP:AMBER+STRICT":
+        return org == "Owner"
+    if tlp == "TLP:AMBER":
+        return org == "Owner" or (rep["distribution"] == "group:G" and org in GROUP)
+    return True
+
+
+def call(port, key, method, path, body=None, purpose=PURPOSE):
+    headers = {"Authorization": "Bearer " + key}
+    if purpose:
+        headers["X-Vigil-Purpose"] = purpose
+    data = json.dumps(body).encode() if body is not None else None
+    status, _, raw = request(port, method, path, headers, data)
+    return status, raw
+
+
+def access_matrix(port, keys, check):
+    """Runs the access matrix; returns how many authenticated requests it made."""
+    n = 0
+
+    def api(user, method, path, body=None, purpose=PURPOSE):
+        nonlocal n
+        n += 1
+        return call(port, keys[user], method, path, body, purpose)
+
+    status, raw = api("owner-admin", "POST", "/api/v1/groups", {"name": "G", "members": ["Member"]})
+    check(status == 201, "groups: an administrator creates group G", [status, raw])
+    status, raw = api("owner-admin", "POST", "/api/v1/groups", {"name": "G", "members": []})
+    check(status == 400, "groups: a taken name is 400", [status, raw])
+
+    reports = []
+    for tlp in TLPS:
+        for dist in DISTS:
+            rep = {"title": "%s %s" % (tlp, dist), "body": "matrix", "tlp": tlp,
+                   "distribution": dist,
+                   "indicators": [{"type": "domain", "value": "matrix.example."}]}
+            if tlp == "TLP:RED":
+                rep["recipients"] = [RECIPIENT]
+            status, raw = api(AUTHOR, "POST", "/api/v1/reports", rep)
+            ok = status == 201
+            check(ok, "matrix: create %s %s" % (tlp, dist), [status, raw])
+            if ok:
+                rep["id"] = json.loads(raw)["id"]
+                reports.append(rep)
+
+    users = sorted(keys)
+    bad = []
+    for user in users:
+        _, missing = api(user, "GET", "/api/v1/reports/999999")
+        readable = {r["id"] for r in reports if may_read(user, r)}
+        for rep in reports:
+            want = 200 if rep["id"] in readable else 404
+            status, raw = api(user, "GET", "/api/v1/reports/%d" % rep["id"])
+            if status != want or (want == 404 and raw != missing):
+                bad.append("%s reads %s %s: %d, expected %d (%r)" %
+                           (user, rep["tlp"], rep["distribution"], status, want, raw[:80]))
+            status, raw = api(user, "GET", "/api/v1/reports/%d/correlations" % rep["id"])
+            if status != want or (want == 404 and raw != missing):
+                bad.append("%s correlates %s %s: %d, expected %d" %
+                           (user, rep["tlp"], rep["distribution"], status, want))
+            elif want == 200:
+                others = {c["other_report"] for c in json.loads(raw)["correlations"]}
+                if others != readable - {rep["id"]}:
+                    bad.append("%s correlates %s %s: %s, expected %s" %
+                               (user, rep["tlp"], rep["distribution"], sorted(others),
+                                sorted(readable - {rep["id"]})))
+        status, raw = api(user, "GET", "/api/v1/reports?org=Owner&limit=500")
+        listed = {r["id"] for r in json.loads(raw)["reports"]} if status == 200 else None
+        if listed != readable:
+            bad.append("%s lists %s, expected %s" % (user, listed, sorted(readable)))
+    check(not bad, "matrix: %d users x %d reports read, correlated and listed as the rule says"
+          % (len(users), len(reports)), bad[:20])
+
+    # Changes: 404 when not readable, 403 when readable but not changeable.
+    by = {(r["tlp"], r["distribution"]): r for r in reports}
+    clear_comm, amber_org = by[("TLP:CLEAR", "community")], by[("TLP:AMBER", "organisation")]
+    body = {k: v for k, v in clear_comm.items() if k != "id"}
+    for user, rep, method, want in [
+            ("member-analyst", clear_comm, "PUT", 403),
+            ("owner-reader", clear_comm, "PUT", 403),
+            ("outsider-admin", amber_org, "PUT", 404),
+            ("outsider-admin", amber_org, "DELETE", 404),
+            ("member-admin", clear_comm, "DELETE", 403),
+            ("owner-admin", clear_comm, "PUT", 200)]:
+        status, raw = api(user, method, "/api/v1/reports/%d" % rep["id"],
+                          body if method == "PUT" else None)
+        check(status == want, "matrix: %s %s %s %s is %d" %
+              (user, method, rep["tlp"], rep["distribution"], want), [status, raw])
+    bad_body = dict(body, religion="x")
+    status, raw = api("owner-admin", "PUT", "/api/v1/reports/%d" % clear_comm["id"], bad_body)
+    check(status == 400 and b"religion" in raw, "matrix: PUT with an unknown field is 400",
+          [status, raw])
+    status, raw = api(AUTHOR, "DELETE", "/api/v1/reports/%d" % amber_org["id"])
+    check(status == 200, "matrix: the author deletes a report", [status, raw])
+    status, raw = api(AUTHOR, "GET", "/api/v1/reports/%d" % amber_org["id"])
+    check(status == 404, "matrix: a deleted report is 404", [status, raw])
+    return n
+
+
 def run_case(case, port, keys):
     def fill(s):
         for name, key in keys.items():
@@ -161,6 +288,8 @@ def main():
         keys = {
             "ADMIN_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "admin",
                                "alice").splitlines()[0],
+            "ANALYST_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "analyst",
+                                 "dave").splitlines()[0],
             "READER_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "reader",
                                 "bob").splitlines()[0],
             "REVOKED_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "analyst",
@@ -168,6 +297,13 @@ def main():
             "BAD_KEY": BAD_KEY,
         }
         vigil(exe, db, "key", "revoke", keys["REVOKED_KEY"][3:19])
+        matrix_keys = {}
+        for org in ORGS:
+            vigil(exe, db, "org", "add", org)
+            for role in ROLES:
+                user = "%s-%s" % (org.lower(), role)
+                matrix_keys[user] = vigil(exe, db, "user", "add", "--org", org, "--role", role,
+                                          user).splitlines()[0]
         before, _ = audit_count(exe, db)
 
         log = open(os.path.join(tmp, "serve.err"), "w+")
@@ -189,6 +325,7 @@ def main():
                     problems = ["request failed: %r" % e]
                 check(not problems, name, problems)
                 audited += 1 if case.get("audited") else 0
+            audited += access_matrix(port, matrix_keys, check)
         finally:
             server.terminate()
             try:
@@ -222,6 +359,18 @@ def main():
               "the audit log records the reader's refused request")
         check(recorded("bob", "search", "/api/v1/incidents", 200),
               "the audit log records a search of incidents")
+        twice = [r for r in records if (r.get("object") or "").startswith("/api/v1/reports")
+                 and json.loads(r.get("detail") or "{}").get("status") in (200, 201)]
+        check(not twice, "a successful report request has only the library's audit record",
+              [repr(r) for r in twice[:3]])
+        reads = [r for r in records if r.get("action") == "read"
+                 and (r.get("object") or "").startswith("report:")]
+        check(reads and all(r.get("purpose") == PURPOSE for r in reads),
+              "the library's read records carry the stated purpose", [repr(reads[:1])])
+        refused = [r for r in records
+                   if (r.get("actor"), r.get("object")) == ("dave", "/api/v1/reports/999999")]
+        check(len(refused) == 1 and json.loads(refused[0]["detail"])["status"] == 404,
+              "a refused report read is recorded once by the server", [repr(refused)])
 
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0

@@ -271,10 +271,10 @@ static void test_create_roles(void **state)
     struct vg_error err;
     const char *json = "{\"title\":\"x\",\"tlp\":\"TLP:GREEN\",\"distribution\":\"community\"}";
     assert_int_equal(vg_report_create(f->s, &f->u[REA], json, strlen(json), T0, NULL, &err),
-                     VG_EINVAL);
+                     VG_EPERM);
     assert_non_null(strstr(err.message, "reader"));
     assert_int_equal(vg_report_create(f->s, &f->u[SYN], json, strlen(json), T0, NULL, &err),
-                     VG_EINVAL);
+                     VG_EPERM);
     assert_true(create_as(f, ADM, json) > 0);
     assert_true(create_as(f, ANA, json) > 0);
     assert_false(vg_report_role_may_write(VG_ROLE_READER));
@@ -514,14 +514,14 @@ static void test_update_delete(void **state)
     size_t n = strlen(upd);
     int64_t id = make(f, "TLP:GREEN", "group:Benelux", NULL);
     /* Partner can read it but is not the author nor of the owning organisation */
-    assert_int_equal(vg_report_update(f->s, &f->u[PAT], id, upd, n, NULL, T0, &err), VG_EINVAL);
-    assert_int_equal(vg_report_delete(f->s, &f->u[PAT], id, NULL, &err), VG_EINVAL);
+    assert_int_equal(vg_report_update(f->s, &f->u[PAT], id, upd, n, NULL, T0, &err), VG_EPERM);
+    assert_int_equal(vg_report_delete(f->s, &f->u[PAT], id, NULL, &err), VG_EPERM);
     /* Other cannot read it: not found */
     assert_int_equal(vg_report_update(f->s, &f->u[OTH], id, upd, n, NULL, T0, &err), VG_ENOTFOUND);
     assert_string_equal(err.message, "report not found");
     assert_int_equal(vg_report_delete(f->s, &f->u[OTH], id, NULL, &err), VG_ENOTFOUND);
     /* a reader of the owning organisation may not */
-    assert_int_equal(vg_report_update(f->s, &f->u[REA], id, upd, n, NULL, T0, &err), VG_EINVAL);
+    assert_int_equal(vg_report_update(f->s, &f->u[REA], id, upd, n, NULL, T0, &err), VG_EPERM);
     /* an admin of the owning organisation may, and the author */
     assert_int_equal(vg_report_update(f->s, &f->u[ADM], id, upd, n, "fix", T0 + 60, &err), 0);
     assert_int_equal(count_sql(f->s, "SELECT count(*) FROM indicators WHERE normalized = "
@@ -597,7 +597,7 @@ static void test_correlations(void **state)
     arr = correlate(f, ANA, a, 1);
     assert_int_equal(json_array_size(arr), 0);
     json_decref(arr);
-    assert_int_equal(vg_report_overlinked_values(f->s, &f->u[ANA], 1, &text, &err), VG_EINVAL);
+    assert_int_equal(vg_report_overlinked_values(f->s, &f->u[ANA], 1, &text, &err), VG_EPERM);
     assert_int_equal(vg_report_overlinked_values(f->s, &f->u[ADM], 1, &text, &err), 0);
     assert_non_null(strstr(text, "\"normalized\":\"evil.example\",\"reports\":2"));
     assert_non_null(strstr(text, "\"normalized\":\"+324701\""));
@@ -605,7 +605,7 @@ static void test_correlations(void **state)
 
     /* the exclusion */
     assert_int_equal(vg_report_exclusion_add(f->s, &f->u[ANA], "phone", "+324701", NULL, T0, &err),
-                     VG_EINVAL);
+                     VG_EPERM);
     assert_int_equal(
         vg_report_exclusion_add(f->s, &f->u[ADM], "phone", " +32 470 1 ", "hotline", T0, &err), 0);
     assert_int_equal(
