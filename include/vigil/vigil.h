@@ -10,6 +10,7 @@
 #include "vigil/cube.h"
 #include "vigil/error.h"
 #include "vigil/gistar.h"
+#include "vigil/groups.h"
 #include "vigil/hash.h"
 #include "vigil/hotspot.h"
 #include "vigil/incident.h"
