@@ -1,10 +1,12 @@
 #!/bin/sh
 # `make run`: loads the bundled sample data into a fresh database and shows what Vigil can tell
-# about it. Usage: scripts/run-demo.sh VIGIL DB
+# about it, then serves the HTTP API on 127.0.0.1:8080 with a fresh administrator key until
+# Ctrl-C. Usage: scripts/run-demo.sh VIGIL DB
 set -eu
 VIGIL=$1
 DB=$2
 SAMPLE=data/sample/drone_gtd_acled_20260509.csv
+LISTEN=127.0.0.1:8080
 
 mkdir -p "$(dirname "$DB")"
 rm -f "$DB" "$DB-wal" "$DB-shm" "$DB.cube"
@@ -32,3 +34,33 @@ echo "== The hottest 10 km cells (Getis-Ord Gi*, FDR-corrected)"
 echo
 echo "The database is $DB (SQLite; its analytic cube is $DB.cube)."
 echo "Try: $VIGIL --db $DB stats --help"
+echo
+echo "== The HTTP API for partner agencies"
+"$VIGIL" --db "$DB" org add "Demo Agency"
+# `vigil user add` prints the new user's API key on its first line, once.
+ADDED=$("$VIGIL" --db "$DB" user add --org "Demo Agency" --role admin admin)
+KEY=$(printf '%s\n' "$ADDED" | head -n 1)
+echo "Added the administrator admin of Demo Agency."
+echo
+echo "Address:             http://$LISTEN"
+echo "Administrator key:   $KEY"
+echo "                     (shown only this once; the next 'make run' makes a new database)"
+echo "Try, from another terminal:"
+echo "  curl -H \"Authorization: Bearer $KEY\" http://$LISTEN/api/v1/stats?by=year"
+echo
+echo "Starting vigil serve on $LISTEN; Ctrl-C stops it."
+# The shell keeps running through Ctrl-C (the server gets it and stops) to tell how it ended.
+trap : INT
+STATUS=0
+"$VIGIL" --db "$DB" serve --listen "$LISTEN" || STATUS=$?
+trap - INT
+case $STATUS in
+0 | 130) echo "The server stopped." ;;
+*)
+    echo "vigil serve could not run on $LISTEN (its error is above; is port ${LISTEN##*:}" \
+        "taken by another program?)." >&2
+    echo "Free the port and run 'make run' again, or serve on another port:" >&2
+    echo "  $VIGIL --db $DB serve --listen 127.0.0.1:0" >&2
+    exit "$STATUS"
+    ;;
+esac
