@@ -22,7 +22,9 @@ build: deps $(BUILD)/Makefile
 run: build
 	@scripts/run-demo.sh $(BUILD)/vigil $(DB)
 
-test: deps
+# The optimised build of `make run` is compiled too: some warnings (errors here) only show at -O2.
+test: deps $(BUILD)/Makefile
+	cmake --build $(BUILD) -j $(JOBS)
 	cmake -S . -B $(TEST_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVG_SANITIZE=ON
 	cmake --build $(TEST_BUILD) -j $(JOBS)
 	cd $(TEST_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \

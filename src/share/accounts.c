@@ -690,9 +690,14 @@ int vg_user_check_password(struct vg_store *s, const char *user, const char *pas
         return rc;
     }
     const char *stored = step == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    int usable = stored && sqlite3_column_int(st, 1) && len <= VG_PASSWORD_MAX;
-    /* Verified against the dummy when there is nothing to verify against: same cost. */
-    int ok = crypto_pwhash_str_verify(usable ? stored : dummy_hash, password ? password : "",
+    int usable = stored && sqlite3_column_int(st, 1) && len <= VG_PASSWORD_MAX &&
+                 strlen(stored) < crypto_pwhash_STRBYTES;
+    /* The hash in a buffer of the size the function reads; the dummy when there is nothing to
+     * verify against, for the same cost. */
+    char hash[crypto_pwhash_STRBYTES];
+    memset(hash, 0, sizeof(hash));
+    memcpy(hash, usable ? stored : dummy_hash, strlen(usable ? stored : dummy_hash));
+    int ok = crypto_pwhash_str_verify(hash, password ? password : "",
                                       len <= VG_PASSWORD_MAX ? len : 0) == 0;
     sqlite3_finalize(st);
     if (!ok || !usable)

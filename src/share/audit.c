@@ -141,8 +141,15 @@ static void now_utc(char *out, size_t size)
     struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
+    /* The fields are bounded (a year of at most 4 digits is what gmtime gives for any time this
+     * program will see), so the result fits in 25 bytes; a longer year would be cut, never
+     * overflow. */
+    int year = tm.tm_year + 1900;
+    if (year < 0 || year > 9999)
+        year = 9999;
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year % 10000,
+             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
+             tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* Checks an entry and fills f from it (at already chosen). */
