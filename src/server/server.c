@@ -345,12 +345,14 @@ static unsigned get_incidents(struct call *c)
     json_t *rows = json_array();
     int64_t last = 0, n = 0;
     int more = 0, rc = rows ? 0 : VG_ENOMEM;
+    const int extra_col = 22; /* the index of extra, the last column selected */
     vg_buf_init(&sql, 16384);
     if (!rc)
         rc = vg_buf_printf(&sql, "SELECT id, source, source_id, year, month, day, country, "
                                  "region, provstate, city, latitude, longitude, specificity, "
                                  "attack, target, weapon, group_name AS \"group\", killed, "
-                                 "wounded, success, suicide, summary FROM incidents WHERE id > ?");
+                                 "wounded, success, suicide, summary, extra FROM incidents "
+                                 "WHERE id > ?");
     for (int d = 0; !rc && d < VG_DIM_COUNT; d++) {
         int first = 1;
         for (size_t i = 0; !rc && i < f.nwhere; i++) {
@@ -399,11 +401,28 @@ static unsigned get_incidents(struct call *c)
             break;
         }
         json_t *row = json_object();
-        for (int i = 0; row && i < sqlite3_column_count(st); i++) {
+        for (int i = 0; row && i < extra_col; i++) {
             json_t *v = column_json(st, i);
             if (!v || json_object_set_new(row, sqlite3_column_name(st, i), v)) {
                 json_decref(row);
                 row = NULL;
+            }
+        }
+        /* extra is stored as JSON text and given out as a nested object. The store writes only
+         * objects there, but a row whose text does not parse as one (an older or hand-edited
+         * database) loses the field rather than failing the whole page: the other fields are
+         * still worth having. Running out of memory while parsing looks the same, which is
+         * accepted: jansson does not tell the two apart. */
+        if (row && sqlite3_column_type(st, extra_col) == SQLITE_TEXT) {
+            json_t *extra = json_loadb((const char *)sqlite3_column_text(st, extra_col),
+                                       (size_t)sqlite3_column_bytes(st, extra_col), 0, NULL);
+            if (json_is_object(extra)) {
+                if (json_object_set_new(row, "extra", extra)) {
+                    json_decref(row);
+                    row = NULL;
+                }
+            } else {
+                json_decref(extra);
             }
         }
         if (!row || json_array_append_new(rows, row)) {

@@ -28,19 +28,62 @@ A case is a JSON object:
             from the first, anything else by equality
   count     (optional) {field: n}: the list at that top-level field has n elements
   audited   (optional) true when the request is authenticated and must add one audit record
+  undocumented (optional) true when the method and path are deliberately not an operation of
+            docs/openapi.json (an unknown path, a wrong method)
+
+docs/openapi.json is checked against the tests (openapi_check): it must parse, every case's
+method and path (numeric segments read as {id}) must be a documented operation unless the case
+is marked undocumented, and every documented operation must be exercised by a case or by the
+access matrix.
 Python standard library only.
 """
 import glob
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE = os.path.join(HERE, "..", "..", "data", "sample", "drone_gtd_acled_20260509.csv")
+OPENAPI = os.path.join(HERE, "..", "..", "docs", "openapi.json")
 BAD_KEY = "vg_0123456789abcdef_" + "A" * 43
+HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def operation(method, path):
+    """(METHOD, templated path) of a request: the query dropped, numeric segments as {id}."""
+    path = path.split("?", 1)[0]
+    return method.upper(), re.sub(r"/[0-9]+(?=/|$)", "/{id}", path)
+
+
+def openapi_check(cases, exercised):
+    """Problems between docs/openapi.json and the tests, as a list of text (empty when none).
+    cases: (file name, case) pairs; exercised: the operations the access matrix called."""
+    try:
+        with open(OPENAPI) as f:
+            doc = json.load(f)
+        documented = {(m.upper(), path) for path, item in doc["paths"].items()
+                      for m in item if m in HTTP_METHODS}
+    except (OSError, ValueError, KeyError, AttributeError, TypeError) as e:
+        return ["%s does not parse as OpenAPI: %r" % (OPENAPI, e)]
+    problems = []
+    used = set(exercised)
+    for fname, case in cases:
+        op = operation(case["request"]["method"], case["request"]["path"])
+        if case.get("undocumented"):
+            if op in documented:
+                problems.append("%s: marked undocumented, but %s %s is documented" %
+                                ((fname,) + op))
+            continue
+        used.add(op)
+        if op not in documented:
+            problems.append("%s: %s %s is not in docs/openapi.json" % ((fname,) + op))
+    for op in sorted(documented - used):
+        problems.append("%s %s is documented but no case or matrix call exercises it" % op)
+    return problems
 
 
 def subset(expected, actual, where="$"):
@@ -140,12 +183,15 @@ def call(port, key, method, path, body=None, purpose=PURPOSE):
 
 
 def access_matrix(port, keys, check):
-    """Runs the access matrix; returns how many authenticated requests it made."""
+    """Runs the access matrix; returns how many authenticated requests it made and the set of
+    operations (operation()) it called."""
     n = 0
+    ops = set()
 
     def api(user, method, path, body=None, purpose=PURPOSE):
         nonlocal n
         n += 1
+        ops.add(operation(method, path))
         return call(port, keys[user], method, path, body, purpose)
 
     status, raw = api("owner-admin", "POST", "/api/v1/groups", {"name": "G", "members": ["Member"]})
@@ -219,7 +265,7 @@ def access_matrix(port, keys, check):
     check(status == 200, "matrix: the author deletes a report", [status, raw])
     status, raw = api(AUTHOR, "GET", "/api/v1/reports/%d" % amber_org["id"])
     check(status == 404, "matrix: a deleted report is 404", [status, raw])
-    return n
+    return n, ops
 
 
 def run_case(case, port, keys):
@@ -315,9 +361,11 @@ def main():
                   "serve prints the address it listens on", [repr(line)])
             port = int(line.rsplit(":", 1)[1]) if line.rsplit(":", 1)[-1].isdigit() else 0
             audited = 0
+            loaded = []
             for path in cases:
                 with open(path) as f:
                     case = json.load(f)
+                loaded.append((os.path.basename(path), case))
                 name = "%s (%s)" % (case["name"], os.path.basename(path))
                 try:
                     problems = run_case(case, port, keys)
@@ -325,7 +373,11 @@ def main():
                     problems = ["request failed: %r" % e]
                 check(not problems, name, problems)
                 audited += 1 if case.get("audited") else 0
-            audited += access_matrix(port, matrix_keys, check)
+            n, matrix_ops = access_matrix(port, matrix_keys, check)
+            audited += n
+            problems = openapi_check(loaded, matrix_ops)
+            check(not problems, "docs/openapi.json documents exactly the operations tested",
+                  problems)
         finally:
             server.terminate()
             try:
