@@ -108,6 +108,29 @@ static int dump_json(json_t *j, char **out, struct vg_error *err)
     return 0;
 }
 
+/* Reads that are audited write too: they run in one IMMEDIATE transaction, taken before the
+ * first read, so that the audit record's write never has to upgrade a read snapshot (which SQLite
+ * refuses at once, without waiting, when another writer committed in between). A caller already
+ * in a transaction keeps it. */
+static int txn_begin(struct vg_store *s, int *own, struct vg_error *err)
+{
+    *own = sqlite3_get_autocommit(vg_store_db(s)) != 0;
+    return *own ? vg_store_begin(s, err) : 0;
+}
+
+static int txn_end(struct vg_store *s, int own, int rc, struct vg_error *err)
+{
+    if (!own)
+        return rc;
+    if (rc) {
+        vg_store_rollback(s);
+        return rc;
+    }
+    if ((rc = vg_store_commit(s, err)))
+        vg_store_rollback(s);
+    return rc;
+}
+
 static int record(struct vg_store *s, const char *actor, const char *org, const char *action,
                   int64_t id, const char *purpose, const char *detail, struct vg_error *err)
 {
@@ -974,8 +997,8 @@ static json_t *detail_grant(const char *grant)
     return json_pack("{s:s}", "grant", grant);
 }
 
-int vg_report_get(struct vg_store *s, const struct vg_principal *p, int64_t id, const char *purpose,
-                  char **json, struct vg_error *err)
+static int report_get_locked(struct vg_store *s, const struct vg_principal *p, int64_t id,
+                             const char *purpose, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
@@ -1042,8 +1065,8 @@ done:
     return rc;
 }
 
-int vg_report_list(struct vg_store *s, const struct vg_principal *p,
-                   const struct vg_report_query *q, char **json, struct vg_error *err)
+static int report_list_locked(struct vg_store *s, const struct vg_principal *p,
+                              const struct vg_report_query *q, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
@@ -1141,8 +1164,9 @@ static int resolve_cap(int cap)
     return cap > 0 ? cap : VG_REPORT_CORRELATION_CAP;
 }
 
-int vg_report_correlations(struct vg_store *s, const struct vg_principal *p, int64_t id, int cap,
-                           const char *purpose, char **json, struct vg_error *err)
+static int report_correlations_locked(struct vg_store *s, const struct vg_principal *p, int64_t id,
+                                      int cap, const char *purpose, char **json,
+                                      struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *mine = NULL, *count = NULL, *others = NULL;
@@ -1243,8 +1267,8 @@ static int require_admin(const struct vg_principal *p, const char *what, struct 
     return 0;
 }
 
-int vg_report_overlinked_values(struct vg_store *s, const struct vg_principal *p, int cap,
-                                char **json, struct vg_error *err)
+static int report_overlinked_values_locked(struct vg_store *s, const struct vg_principal *p,
+                                           int cap, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
@@ -1426,4 +1450,44 @@ fail:
         *count = done_count;
     vg_free(rows);
     return rc;
+}
+
+int vg_report_get(struct vg_store *s, const struct vg_principal *p, int64_t id, const char *purpose,
+                  char **json, struct vg_error *err)
+{
+    int own;
+    int rc = txn_begin(s, &own, err);
+    if (rc)
+        return rc;
+    return txn_end(s, own, report_get_locked(s, p, id, purpose, json, err), err);
+}
+
+int vg_report_list(struct vg_store *s, const struct vg_principal *p,
+                   const struct vg_report_query *q, char **json, struct vg_error *err)
+{
+    int own;
+    int rc = txn_begin(s, &own, err);
+    if (rc)
+        return rc;
+    return txn_end(s, own, report_list_locked(s, p, q, json, err), err);
+}
+
+int vg_report_correlations(struct vg_store *s, const struct vg_principal *p, int64_t id, int cap,
+                           const char *purpose, char **json, struct vg_error *err)
+{
+    int own;
+    int rc = txn_begin(s, &own, err);
+    if (rc)
+        return rc;
+    return txn_end(s, own, report_correlations_locked(s, p, id, cap, purpose, json, err), err);
+}
+
+int vg_report_overlinked_values(struct vg_store *s, const struct vg_principal *p, int cap,
+                                char **json, struct vg_error *err)
+{
+    int own;
+    int rc = txn_begin(s, &own, err);
+    if (rc)
+        return rc;
+    return txn_end(s, own, report_overlinked_values_locked(s, p, cap, json, err), err);
 }

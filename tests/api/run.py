@@ -182,6 +182,25 @@ def call(port, key, method, path, body=None, purpose=PURPOSE):
     return status, raw
 
 
+def concurrent_reads(port, key, check, n=160, workers=32):
+    """Reads one report from many connections at once: every read is also an audit write, and
+    none may fail for a busy database. Returns the number of authenticated requests made."""
+    import concurrent.futures
+    status, raw = call(port, key, "POST", "/api/v1/reports",
+                       {"title": "read by many", "tlp": "TLP:GREEN", "distribution": "community"})
+    rid = json.loads(raw.decode()).get("id") if status == 201 else None
+    check(status == 201, "a report to read concurrently is created", [status, raw[:200]])
+    if rid is None:
+        return 1
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        got = list(pool.map(lambda _: call(port, key, "GET", "/api/v1/reports/%d" % rid)[0],
+                            range(n)))
+    bad = [s for s in got if s != 200]
+    check(not bad, "%d concurrent reads all answer 200" % n,
+          ["%d answers were not 200: %s" % (len(bad), sorted(set(bad)))])
+    return 1 + n
+
+
 def access_matrix(port, keys, check):
     """Runs the access matrix; returns how many authenticated requests it made and the set of
     operations (operation()) it called."""
@@ -375,6 +394,7 @@ def main():
                 audited += 1 if case.get("audited") else 0
             n, matrix_ops = access_matrix(port, matrix_keys, check)
             audited += n
+            audited += concurrent_reads(port, keys["ANALYST_KEY"], check)
             problems = openapi_check(loaded, matrix_ops)
             check(not problems, "docs/openapi.json documents exactly the operations tested",
                   problems)
