@@ -193,6 +193,17 @@ static int set_journal_mode(struct vg_store *s, const char *mode)
     char sql[64];
     sqlite3_stmt *st = NULL;
     int rc = VG_EDB;
+    /* Already in that mode (the usual case): changing it would take a lock that busy writers may
+     * hold, so it is only asked when needed. */
+    if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+        const char *now = (const char *)sqlite3_column_text(st, 0);
+        rc = now && strcasecmp(now, mode) == 0 ? 0 : VG_EDB;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc == 0)
+        return 0;
     snprintf(sql, sizeof(sql), "PRAGMA journal_mode=%s", mode);
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW) {
