@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <math.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -346,4 +347,36 @@ int cli_change_end(struct vg_store *s, int ok, const char *action, const char *o
         return -1;
     }
     return 0;
+}
+
+int cli_subcommands(struct cli *cli, const char *cmd, const struct cli_subcommand *table,
+                    void (*help)(FILE *f), int argc, char **argv)
+{
+    if (argc < 2) {
+        help(stderr);
+        return CLI_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        help(stdout);
+        return CLI_OK;
+    }
+    for (const struct cli_subcommand *t = table; t->name; t++)
+        if (strcmp(argv[1], t->name) == 0)
+            return t->run(cli, argc - 1, argv + 1);
+    fprintf(stderr, "vigil %s: unknown command '%s'\n", cmd, argv[1]);
+    help(stderr);
+    return CLI_USAGE;
+}
+
+const char *cli_one_arg(const char *cmd, const char *what, int argc, char **argv)
+{
+    if (optind >= argc) {
+        cli_usage_error(cmd, "missing the %s", what);
+        return NULL;
+    }
+    if (optind + 1 < argc) {
+        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
+        return NULL;
+    }
+    return argv[optind];
 }

@@ -90,6 +90,20 @@ int cli_outfile_commit(struct cli_outfile *o);
 /* Closes and discards the file. */
 void cli_outfile_abort(struct cli_outfile *o);
 
+/* A command made of sub-commands (`vigil key create`, `vigil audit verify`, ...). */
+struct cli_subcommand {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv); /* argv[0] is the sub-command */
+};
+
+/* Runs the sub-command argv[1] of command cmd from table (NULL-named entry last): none, or an
+ * unknown one, prints help to stderr and is a usage error; --help prints it to stdout. */
+int cli_subcommands(struct cli *cli, const char *cmd, const struct cli_subcommand *table,
+                    void (*help)(FILE *f), int argc, char **argv);
+/* The single argument after the options (getopt's optind), called what in messages; NULL after
+ * printing a usage error for command cmd when it is missing or followed by another. */
+const char *cli_one_arg(const char *cmd, const char *what, int argc, char **argv);
+
 int cmd_ingest(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_analyze(struct cli *cli, int argc, char **argv);

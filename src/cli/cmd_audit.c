@@ -250,19 +250,7 @@ static int audit_list(struct cli *cli, int argc, char **argv)
 
 int cmd_audit(struct cli *cli, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    if (strcmp(argv[1], "verify") == 0)
-        return audit_verify(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return audit_list(cli, argc - 1, argv + 1);
-    fprintf(stderr, "vigil audit: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return CLI_USAGE;
+    static const struct cli_subcommand subs[] = {
+        {"verify", audit_verify}, {"list", audit_list}, {NULL, NULL}};
+    return cli_subcommands(cli, "audit", subs, usage, argc, argv);
 }

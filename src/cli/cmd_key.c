@@ -86,27 +86,13 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
     return -1;
 }
 
-/* The single argument after the options, named what; NULL after printing a usage error. */
-static const char *one_arg(const char *cmd, const char *what, int argc, char **argv)
-{
-    if (optind >= argc) {
-        cli_usage_error(cmd, "missing the %s", what);
-        return NULL;
-    }
-    if (optind + 1 < argc) {
-        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-        return NULL;
-    }
-    return argv[optind];
-}
-
 static int key_create(struct cli *cli, int argc, char **argv)
 {
     struct opts o;
     int rc = parse(cli, "key create", "e", argc, argv, &o);
     if (rc >= 0)
         return rc;
-    const char *user = one_arg("key create", "USER name", argc, argv);
+    const char *user = cli_one_arg("key create", "USER name", argc, argv);
     if (!user)
         return CLI_USAGE;
     struct vg_store *store = NULL;
@@ -147,7 +133,7 @@ static int key_revoke(struct cli *cli, int argc, char **argv)
     int rc = parse(cli, "key revoke", "", argc, argv, &o);
     if (rc >= 0)
         return rc;
-    const char *prefix = one_arg("key revoke", "key PREFIX", argc, argv);
+    const char *prefix = cli_one_arg("key revoke", "key PREFIX", argc, argv);
     if (!prefix)
         return CLI_USAGE;
     struct vg_store *store = NULL;
@@ -226,7 +212,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
     int rc = parse(cli, "key list", "o", argc, argv, &o);
     if (rc >= 0)
         return rc;
-    const char *user = one_arg("key list", "USER name", argc, argv);
+    const char *user = cli_one_arg("key list", "USER name", argc, argv);
     if (!user)
         return CLI_USAGE;
     struct vg_store *store = NULL;
@@ -250,19 +236,7 @@ static int key_list(struct cli *cli, int argc, char **argv)
 
 int cmd_key(struct cli *cli, int argc, char **argv)
 {
-    if (argc < 2) {
-        help(stderr);
-        return CLI_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        help(stdout);
-        return CLI_OK;
-    }
-    if (strcmp(argv[1], "create") == 0)
-        return key_create(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "revoke") == 0)
-        return key_revoke(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return key_list(cli, argc - 1, argv + 1);
-    return cli_usage_error("key", "unknown command '%s' (create, revoke or list)", argv[1]);
+    static const struct cli_subcommand subs[] = {
+        {"create", key_create}, {"revoke", key_revoke}, {"list", key_list}, {NULL, NULL}};
+    return cli_subcommands(cli, "key", subs, help, argc, argv);
 }

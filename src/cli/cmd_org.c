@@ -69,11 +69,9 @@ static int org_add(struct cli *cli, int argc, char **argv)
     int rc = parse(cli, "org add", argc, argv, NULL);
     if (rc >= 0)
         return rc;
-    if (optind >= argc)
-        return cli_usage_error("org add", "missing the organisation's NAME");
-    if (optind + 1 < argc)
-        return cli_usage_error("org add", "unexpected argument '%s'", argv[optind + 1]);
-    const char *name = argv[optind];
+    const char *name = cli_one_arg("org add", "organisation's NAME", argc, argv);
+    if (!name)
+        return CLI_USAGE;
     struct vg_store *store = NULL;
     struct vg_error err;
     vg_error_clear(&err);
@@ -155,17 +153,7 @@ static int org_list(struct cli *cli, int argc, char **argv)
 
 int cmd_org(struct cli *cli, int argc, char **argv)
 {
-    if (argc < 2) {
-        help(stderr);
-        return CLI_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        help(stdout);
-        return CLI_OK;
-    }
-    if (strcmp(argv[1], "add") == 0)
-        return org_add(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return org_list(cli, argc - 1, argv + 1);
-    return cli_usage_error("org", "unknown command '%s' (add or list)", argv[1]);
+    static const struct cli_subcommand subs[] = {
+        {"add", org_add}, {"list", org_list}, {NULL, NULL}};
+    return cli_subcommands(cli, "org", subs, help, argc, argv);
 }

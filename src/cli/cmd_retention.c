@@ -224,17 +224,6 @@ static int retention_run(struct cli *cli, int argc, char **argv)
 
 int cmd_retention(struct cli *cli, int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return CLI_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        usage(stdout);
-        return CLI_OK;
-    }
-    if (strcmp(argv[1], "run") == 0)
-        return retention_run(cli, argc - 1, argv + 1);
-    fprintf(stderr, "vigil retention: unknown command '%s'\n", argv[1]);
-    usage(stderr);
-    return CLI_USAGE;
+    static const struct cli_subcommand subs[] = {{"run", retention_run}, {NULL, NULL}};
+    return cli_subcommands(cli, "retention", subs, usage, argc, argv);
 }

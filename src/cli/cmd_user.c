@@ -92,20 +92,6 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
     return -1;
 }
 
-/* The single USER argument after the options; NULL after printing a usage error. */
-static const char *one_user(const char *cmd, int argc, char **argv)
-{
-    if (optind >= argc) {
-        cli_usage_error(cmd, "missing the USER name");
-        return NULL;
-    }
-    if (optind + 1 < argc) {
-        cli_usage_error(cmd, "unexpected argument '%s'", argv[optind + 1]);
-        return NULL;
-    }
-    return argv[optind];
-}
-
 static int user_add(struct cli *cli, int argc, char **argv)
 {
     struct opts o;
@@ -116,7 +102,7 @@ static int user_add(struct cli *cli, int argc, char **argv)
         return cli_usage_error("user add", "missing --org NAME");
     if (o.role < 0)
         return cli_usage_error("user add", "missing --role (admin, analyst, reader or sync)");
-    const char *name = one_user("user add", argc, argv);
+    const char *name = cli_one_arg("user add", "USER name", argc, argv);
     if (!name)
         return CLI_USAGE;
     struct vg_store *store = NULL;
@@ -220,7 +206,7 @@ static int user_password(struct cli *cli, int argc, char **argv)
     int rc = parse(cli, "user password", "", argc, argv, &o);
     if (rc >= 0)
         return rc;
-    const char *name = one_user("user password", argc, argv);
+    const char *name = cli_one_arg("user password", "USER name", argc, argv);
     if (!name)
         return CLI_USAGE;
     char line[VG_PASSWORD_MAX + 3];
@@ -263,19 +249,7 @@ static int user_password(struct cli *cli, int argc, char **argv)
 
 int cmd_user(struct cli *cli, int argc, char **argv)
 {
-    if (argc < 2) {
-        help(stderr);
-        return CLI_USAGE;
-    }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        help(stdout);
-        return CLI_OK;
-    }
-    if (strcmp(argv[1], "add") == 0)
-        return user_add(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "list") == 0)
-        return user_list(cli, argc - 1, argv + 1);
-    if (strcmp(argv[1], "password") == 0)
-        return user_password(cli, argc - 1, argv + 1);
-    return cli_usage_error("user", "unknown command '%s' (add, list or password)", argv[1]);
+    static const struct cli_subcommand subs[] = {
+        {"add", user_add}, {"list", user_list}, {"password", user_password}, {NULL, NULL}};
+    return cli_subcommands(cli, "user", subs, help, argc, argv);
 }
