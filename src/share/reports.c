@@ -813,6 +813,25 @@ static int may_change(const struct vg_principal *p, const struct access *a)
            (a->author_id == p->user_id || a->org_id == p->org_id);
 }
 
+/* Opens the transaction of a change to report id and checks that p may make it: the report is
+ * readable (else VG_ENOTFOUND, as if it did not exist) and p its author or an admin or analyst of
+ * its owning organisation (else VG_EPERM). On failure the caller rolls back. */
+static int begin_change(struct vg_store *s, const struct vg_principal *p, int64_t id,
+                        const char *verb, struct access *a, struct vg_error *err)
+{
+    if (!valid_principal(p))
+        return vg_error_set(err, VG_EINVAL, "no principal");
+    int rc = vg_store_begin(s, err);
+    if (rc || (rc = load_readable(vg_store_db(s), p, id, a, err)))
+        return rc;
+    if (!may_change(p, a))
+        return vg_error_set(err, VG_EPERM,
+                            "only the author or an admin or analyst of the owning organisation "
+                            "may %s report %lld",
+                            verb, (long long)id);
+    return 0;
+}
+
 int vg_report_update(struct vg_store *s, const struct vg_principal *p, int64_t id, const char *json,
                      size_t len, const char *purpose, time_t now, struct vg_error *err)
 {
@@ -824,19 +843,8 @@ int vg_report_update(struct vg_store *s, const struct vg_principal *p, int64_t i
     int rc;
     memset(&d, 0, sizeof(d));
     memset(&a, 0, sizeof(a));
-    if (!valid_principal(p))
-        return vg_error_set(err, VG_EINVAL, "no principal");
-    if ((rc = vg_store_begin(s, err)))
-        return rc;
-    if ((rc = load_readable(db, p, id, &a, err)))
+    if ((rc = begin_change(s, p, id, "change", &a, err)))
         goto fail;
-    if (!may_change(p, &a)) {
-        rc = vg_error_set(err, VG_EPERM,
-                          "only the author or an admin or analyst of the owning organisation may "
-                          "change report %lld",
-                          (long long)id);
-        goto fail;
-    }
     if ((rc = parse_report(db, p, json, len, &d, err)))
         goto fail;
     vg_account_time(now, at);
@@ -896,19 +904,8 @@ int vg_report_delete(struct vg_store *s, const struct vg_principal *p, int64_t i
     struct access a;
     int rc;
     memset(&a, 0, sizeof(a));
-    if (!valid_principal(p))
-        return vg_error_set(err, VG_EINVAL, "no principal");
-    if ((rc = vg_store_begin(s, err)))
-        return rc;
-    if ((rc = load_readable(db, p, id, &a, err)))
+    if ((rc = begin_change(s, p, id, "delete", &a, err)))
         goto fail;
-    if (!may_change(p, &a)) {
-        rc = vg_error_set(err, VG_EPERM,
-                          "only the author or an admin or analyst of the owning organisation may "
-                          "delete report %lld",
-                          (long long)id);
-        goto fail;
-    }
     if ((rc = delete_rows(db, id, err)) ||
         (rc = record(s, p->user, p->org, "delete", id, purpose, NULL, err)) ||
         (rc = vg_store_commit(s, err)))
