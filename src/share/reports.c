@@ -301,9 +301,11 @@ fail:
     return rc;
 }
 
-static int access_readable(const struct vg_principal *p, const struct access *a)
+/* The report as the access policy sees it. */
+static void policy_view(const struct access *a, struct vg_report_access *r,
+                        struct vg_group_members *m)
 {
-    struct vg_report_access r = {
+    *r = (struct vg_report_access){
         .author_user_id = a->author_id,
         .owner_org_id = a->org_id,
         .tlp = a->tlp,
@@ -312,8 +314,15 @@ static int access_readable(const struct vg_principal *p, const struct access *a)
         .recipient_ids = a->recipients,
         .nrecipients = a->nrecipients,
     };
-    struct vg_group_members m = {
+    *m = (struct vg_group_members){
         .group_id = a->group_id, .org_ids = a->members, .count = a->nmembers};
+}
+
+static int access_readable(const struct vg_principal *p, const struct access *a)
+{
+    struct vg_report_access r;
+    struct vg_group_members m;
+    policy_view(a, &r, &m);
     return vg_policy_can_read(p, &r, &m);
 }
 
@@ -334,17 +343,9 @@ static int load_readable(sqlite3 *db, const struct vg_principal *p, int64_t id, 
 
 static const char *explain(const struct vg_principal *p, const struct access *a)
 {
-    struct vg_report_access r = {
-        .author_user_id = a->author_id,
-        .owner_org_id = a->org_id,
-        .tlp = a->tlp,
-        .distribution = a->dist,
-        .group_id = a->group_id,
-        .recipient_ids = a->recipients,
-        .nrecipients = a->nrecipients,
-    };
-    struct vg_group_members m = {
-        .group_id = a->group_id, .org_ids = a->members, .count = a->nmembers};
+    struct vg_report_access r;
+    struct vg_group_members m;
+    policy_view(a, &r, &m);
     return vg_policy_explain(p, &r, &m);
 }
 
