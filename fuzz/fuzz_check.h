@@ -6,8 +6,11 @@
 #ifndef VIGIL_FUZZ_CHECK_H
 #define VIGIL_FUZZ_CHECK_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #define FUZZ_CHECK(cond)                                                                           \
     do {                                                                                           \
@@ -27,5 +30,19 @@
             abort();                                                                               \
         }                                                                                          \
     } while (0)
+
+/* A descriptor reading the n bytes of data from the start, as a file would (a memfd). */
+static inline int fuzz_memfd(const uint8_t *data, size_t n)
+{
+    int fd = memfd_create("vigil-fuzz", MFD_CLOEXEC);
+    FUZZ_CHECK(fd >= 0);
+    for (size_t at = 0; at < n;) {
+        ssize_t w = write(fd, data + at, n - at);
+        FUZZ_CHECK(w > 0);
+        at += (size_t)w;
+    }
+    FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    return fd;
+}
 
 #endif

@@ -102,14 +102,7 @@ static int fuzz_ingest(const uint8_t *data, size_t size, enum vg_ingest_format f
     for (size_t i = 0; i < ctx.len; i++)
         ctx.max_line += ctx.file[i] == '\n';
 
-    int fd = memfd_create("vigil-fuzz", MFD_CLOEXEC);
-    FUZZ_CHECK(fd >= 0);
-    for (size_t at = 0; at < ctx.len;) {
-        ssize_t n = write(fd, ctx.file + at, ctx.len - at);
-        FUZZ_CHECK(n > 0);
-        at += (size_t)n;
-    }
-    FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    int fd = fuzz_memfd(ctx.file, ctx.len);
 
     struct vg_ingest_opts opts = {
         .format = format,

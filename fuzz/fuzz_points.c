@@ -16,15 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int fd = memfd_create("vigil-fuzz-points", MFD_CLOEXEC);
-    FUZZ_CHECK(fd >= 0);
-    size_t off = 0;
-    while (off < size) {
-        ssize_t w = write(fd, data + off, size - off);
-        FUZZ_CHECK(w > 0);
-        off += (size_t)w;
-    }
-    FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    int fd = fuzz_memfd(data, size);
     long lines = 1;
     for (size_t i = 0; i < size; i++)
         lines += data[i] == '\n';
