@@ -146,6 +146,29 @@ static const char *const migrations[] = {
     "  created_at TEXT NOT NULL,"
     "  PRIMARY KEY (type, normalized)"
     ") WITHOUT ROWID;",
+    /* 5: full-text search of reports, and the events that the live stream delivers */
+    "CREATE VIRTUAL TABLE report_text USING fts5(title, body, content='reports', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2');"
+    "INSERT INTO report_text (report_text) VALUES ('rebuild');"
+    "CREATE TRIGGER reports_text_insert AFTER INSERT ON reports BEGIN "
+    "INSERT INTO report_text (rowid, title, body) VALUES (new.id, new.title, new.body); END;"
+    "CREATE TRIGGER reports_text_delete AFTER DELETE ON reports BEGIN "
+    "INSERT INTO report_text (report_text, rowid, title, body) "
+    "VALUES ('delete', old.id, old.title, old.body); END;"
+    "CREATE TRIGGER reports_text_update AFTER UPDATE OF title, body ON reports BEGIN "
+    "INSERT INTO report_text (report_text, rowid, title, body) "
+    "VALUES ('delete', old.id, old.title, old.body);"
+    "INSERT INTO report_text (rowid, title, body) VALUES (new.id, new.title, new.body); END;"
+    "CREATE TABLE events ("      /* AUTOINCREMENT: an id is never reused (Last-Event-ID) */
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
+    "  kind TEXT NOT NULL CHECK (kind IN ('report.created', 'report.updated')),"
+    "  report_id INTEGER NOT NULL"
+    ");"
+    "CREATE TRIGGER reports_event_insert AFTER INSERT ON reports BEGIN "
+    "INSERT INTO events (kind, report_id) VALUES ('report.created', new.id); END;"
+    "CREATE TRIGGER reports_event_update AFTER UPDATE ON reports BEGIN "
+    "INSERT INTO events (kind, report_id) VALUES ('report.updated', new.id); END;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
