@@ -169,6 +169,48 @@ static const char *const migrations[] = {
     "INSERT INTO events (kind, report_id) VALUES ('report.created', new.id); END;"
     "CREATE TRIGGER reports_event_update AFTER UPDATE ON reports BEGIN "
     "INSERT INTO events (kind, report_id) VALUES ('report.updated', new.id); END;",
+    /* 6: key sites, their security assessments (checklist items met or a gap) and their
+     * CARVER+Shock ratings */
+    "CREATE TABLE sites ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('airport', 'railway', 'subway', 'mall', 'venue', "
+    "'other')),"
+    "  source TEXT NOT NULL,"    /* the file's base name, or --source */
+    "  source_id TEXT NOT NULL," /* the row's own id or code in its file */
+    "  name TEXT NOT NULL,"
+    "  code TEXT," /* IATA, else ICAO, else the station code the file gives */
+    "  iata TEXT, icao TEXT,"
+    "  country TEXT," /* ISO 3166-1 alpha-2 where known, else as the file names it */
+    "  region TEXT,"  /* GTD region, derived from the country */
+    "  city TEXT,"
+    "  lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90),"
+    "  lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),"
+    "  size TEXT,"  /* large_airport, medium_airport, station category, ... */
+    "  extra TEXT," /* the file's other columns, as a JSON object */
+    "  row_hash INTEGER NOT NULL DEFAULT 0," /* content hash, for change detection */
+    "  UNIQUE (source, source_id)"
+    ");"
+    "CREATE INDEX sites_kind ON sites (kind);"
+    "CREATE INDEX sites_code ON sites (code COLLATE NOCASE);"
+    "CREATE INDEX sites_iata ON sites (iata COLLATE NOCASE);"
+    "CREATE INDEX sites_icao ON sites (icao COLLATE NOCASE);"
+    "CREATE TABLE site_assessments ("
+    "  site_id INTEGER NOT NULL REFERENCES sites (id) ON DELETE CASCADE,"
+    "  item TEXT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('met', 'gap')),"
+    "  notes TEXT,"
+    "  assessed_on TEXT NOT NULL,"
+    "  assessed_by TEXT,"
+    "  PRIMARY KEY (site_id, item)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE site_ratings ("
+    "  site_id INTEGER NOT NULL REFERENCES sites (id) ON DELETE CASCADE,"
+    "  criterion TEXT NOT NULL,"
+    "  value INTEGER NOT NULL CHECK (value BETWEEN 1 AND 10),"
+    "  notes TEXT,"
+    "  rated_on TEXT NOT NULL,"
+    "  PRIMARY KEY (site_id, criterion)"
+    ") WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
