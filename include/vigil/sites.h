@@ -88,6 +88,7 @@ struct vg_sites_import_opts {
     const char *source;        /* NULL: the file's base name */
     enum vg_encoding encoding; /* AUTO: UTF-8 unless the text is not UTF-8, then Latin-1 */
     char delimiter;            /* 0: detect */
+    const char *country;       /* country of the rows that name none (ISO alpha-2 or name) */
     /* Called for every rejected row; a non-zero return stops the import with that code. */
     int (*on_reject)(void *ctx, const struct vg_reject *rej);
     void *ctx;
@@ -168,7 +169,9 @@ struct vg_threat {
     int64_t n_incidents; /* unweighted count of them */
     double t;            /* years observed */
     double rate_raw;     /* x / t */
-    const char *pool;    /* the prior's pool: "airport/Western Europe", "airport/world", ... */
+    char region[64];     /* the GTD region of the prior's pool, or "world" */
+    char pool[96];       /* the prior's pool: "airport/Western Europe", "airport/world", ... */
+    char method[16];     /* how its alpha and beta were fitted (see vg_threat_fit) */
     double alpha, beta;  /* the gamma prior of that pool */
     double lambda;       /* posterior mean incidents per year, (x + alpha) / (t + beta) */
     double horizon_years;

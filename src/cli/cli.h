@@ -113,6 +113,7 @@ int cmd_key(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_retention(struct cli *cli, int argc, char **argv);
+int cmd_sites(struct cli *cli, int argc, char **argv);
 
 /* The sub-commands of `vigil analyze`, one cmd_analyze_<name>.c each. argv[0] is the
  * sub-command's name. */

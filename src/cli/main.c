@@ -21,6 +21,7 @@ static const struct {
     {"user", cmd_user, "users of an organisation: add (prints an API key), list"},
     {"key", cmd_key, "API keys: create, list, revoke"},
     {"audit", cmd_audit, "the audit log: verify its hash chain, list records"},
+    {"sites", cmd_sites, "key sites: import, list, show, and the threat each faces"},
     {"retention", cmd_retention, "reports past their review date: list, or purge with --apply"},
     {"serve", cmd_serve, "the HTTP API for partner agencies (JSON, API keys, TLS)"},
 };
