@@ -54,6 +54,24 @@ struct vg_audit_entry {
 int vg_audit_append(struct vg_store *s, const struct vg_audit_entry *e, int64_t *seq,
                     struct vg_error *err);
 
+/* Deferred records. A connection may be given a sink: then vg_audit_append checks an entry,
+ * stamps its time (now, when e->at is NULL) and hands it to sink->take instead of writing it,
+ * unless the connection's transaction has already written (a change), whose record stays in the
+ * change's transaction. take gets the entry with at set, borrowed for the call: it copies what it
+ * keeps, and later appends the entries in order with vg_audit_append on a connection without a
+ * sink, in batches (the server's group commit: one transaction for many reads, each answer held
+ * back until its record is committed). take's return is vg_audit_append's. seq is not set for a
+ * deferred entry. */
+struct vg_audit_sink {
+    int (*take)(void *ctx, const struct vg_audit_entry *e, struct vg_error *err);
+    void *ctx;
+};
+
+/* Gives store s a sink (copied), or takes it away (NULL). */
+void vg_audit_set_sink(struct vg_store *s, const struct vg_audit_sink *sink);
+/* 1 when s has a sink. */
+int vg_audit_deferred(struct vg_store *s);
+
 /* What vg_audit_verify found wrong with the first broken record. */
 enum vg_audit_fault {
     VG_AUDIT_INTACT = 0,

@@ -3,8 +3,9 @@
  *
  * vg_server_start binds the listening socket, starts the server's own threads (one polling
  * thread per worker, libmicrohttpd's thread pool) and returns at once; the server answers
- * requests until vg_server_stop. Each request opens its own connection to the database, so no
- * SQLite connection is shared between threads. docs/api.md describes the endpoints. */
+ * requests until vg_server_stop. Requests take database connections from a pool, one thread at a
+ * time on each; the audit records of reads are committed in batches before their answers leave
+ * (src/server/journal.c). docs/api.md describes the endpoints. */
 #ifndef VIGIL_SERVER_H
 #define VIGIL_SERVER_H
 

@@ -9,7 +9,9 @@
 #include "vigil/error.h"
 
 struct sqlite3;
+struct sqlite3_stmt;
 struct vg_store;
+struct vg_audit_sink;
 
 enum {
     VG_STORE_READONLY = 1 /* open an existing database for reading only, no migrations */
@@ -27,9 +29,25 @@ int vg_store_latest_version(void);
 /* The underlying connection, for modules above the store that run their own queries. */
 struct sqlite3 *vg_store_db(struct vg_store *s);
 
+/* A statement for sql kept prepared by the connection: sql must be a string that lives as long
+ * as the store (a literal), as it is found again by its address. The statement comes reset, with
+ * no bindings. Give it back with vg_store_stmt_done as soon as its rows are read (a statement
+ * left stepping holds its read snapshot); never finalize it. Past the cache's size, the statement
+ * is prepared afresh and vg_store_stmt_done finalizes it. */
+int vg_store_stmt(struct vg_store *s, const char *sql, struct sqlite3_stmt **out,
+                  struct vg_error *err);
+/* Resets a statement from vg_store_stmt (finalizes it when it was not cached). Accepts NULL. */
+void vg_store_stmt_done(struct vg_store *s, struct sqlite3_stmt *st);
+
+/* The connection's audit sink (vigil/audit.h): kept here, used by the audit layer alone. */
+struct vg_audit_sink *vg_store_audit_sink(struct vg_store *s);
+
 /* Runs SQL that returns no rows; on failure err holds SQLite's message. */
 int vg_store_exec(struct vg_store *s, const char *sql, struct vg_error *err);
+/* BEGIN IMMEDIATE: a transaction that will write, taking the write lock at once. */
 int vg_store_begin(struct vg_store *s, struct vg_error *err);
+/* BEGIN: a transaction that reads one consistent snapshot. */
+int vg_store_begin_read(struct vg_store *s, struct vg_error *err);
 int vg_store_commit(struct vg_store *s, struct vg_error *err);
 /* Rolls back the open transaction, if any. Never fails. */
 void vg_store_rollback(struct vg_store *s);

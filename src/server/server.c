@@ -9,7 +9,7 @@
  * body without a declared length that passes the cap closes the connection. The last call runs
  * the request:
  *
- *   route by method and path (404, 405) -> open the store -> authenticate (401) -> check
+ *   route by method and path (404, 405) -> take a connection -> authenticate (401) -> check
  *   parameters (400) -> handler (403, 400, 404, 200, 201) -> audit record -> reply
  *
  * Reports and groups. The handlers of /reports and /groups hand the body, the principal and the
@@ -27,16 +27,22 @@
  * request as for any other route. The one exception: running out of memory after the library's
  * record of a read gives a 500 that is recorded twice.
  *
- * The audit record is appended after the handler has built its answer and before anything is
- * sent: when the append fails the answer is thrown away and the client gets 500 (fail closed),
- * so nothing leaves the server unrecorded. 404 and 405 are answered before authentication and
- * are not recorded: they disclose nothing but the public list of routes. Every reply is a JSON
- * document (Content-Type application/json) made with jansson; json_dumps's malloc'd text is
- * handed to MHD with MHD_RESPMEM_MUST_FREE, so it is never copied.
+ * The audit records of a request are committed before anything is sent (fail closed). A change
+ * commits its record in its own transaction. Every other record (reads, searches, refusals) is
+ * taken by the connection's audit sink into the request's ticket; the request is then suspended
+ * (MHD_suspend_connection) and the ticket handed to the journal (journal.c), which commits the
+ * records of all waiting requests in one transaction and resumes each request, whose answer is
+ * then sent, or replaced by a 500 when its records could not be committed. 404 and 405 are
+ * answered before authentication and are not recorded: they disclose nothing but the public list
+ * of routes. Every reply is a JSON document (Content-Type application/json); the library's JSON
+ * texts are sent as they are, and jansson's are handed to MHD without a copy.
  *
- * Threads and SQLite: a request opens its own connection to the database (vg_store_open) in the
- * worker thread that serves it and closes it before returning, so no connection is ever shared
- * between threads; SQLite's locks and the store's busy time-out order concurrent writers.
+ * Threads and SQLite: the server keeps a pool of connections (vg_store); a request takes one in
+ * the worker thread that serves it and gives it back before it returns or suspends, so no
+ * connection is ever used by two threads at once, and each keeps its prepared statements from
+ * one request to the next. Changes hold the server's write lock (as do the journal's batches), so
+ * the server's own writers queue on a mutex instead of SQLite's busy-wait; SQLite's locks and the
+ * store's busy time-out still order them with other processes.
  *
  * Ownership: struct vg_server owns the daemon, its copy of the database path and the PEM texts
  * (MHD reads them while running). struct request (MHD's per-request pointer) is allocated on the
@@ -53,12 +59,16 @@
 #include "vigil/incident.h"
 #include "vigil/store.h"
 
+#include "journal.h"
+
 #include <errno.h>
+#include <pthread.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <sodium.h>
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +78,7 @@
 #include <time.h>
 
 #define QUERY_MAX 8192 /* bytes of a request's parameters as recorded in the audit log */
+#define POOL_MAX 64    /* idle database connections kept */
 
 struct vg_server {
     struct MHD_Daemon *daemon;
@@ -75,12 +86,29 @@ struct vg_server {
     char *cert, *key; /* PEM texts, NUL-terminated; NULL without TLS */
     size_t max_body;
     unsigned port;
+    struct journal *journal;
+    pthread_mutex_t write_lock;      /* held by a change and by a journal batch */
+    pthread_mutex_t lock;            /* guards what follows */
+    struct vg_store *pool[POOL_MAX]; /* idle connections */
+    int npool;
+    int busy;     /* requests between routing and reply (or suspension) */
+    int waiting;  /* requests suspended until the journal commits their records */
+    int closing;  /* vg_server_stop has begun: new requests get 503 */
+    int locks_ok; /* the mutexes were initialised */
 };
 
 /* The state of one request between MHD's calls. */
 struct request {
     struct vg_buf body; /* the body received so far, capped at the server's max_body */
     int answered;       /* a reply was queued on the first call */
+    /* A request whose audit records go to the journal waits for them, suspended: */
+    struct vg_server *srv;
+    struct MHD_Connection *conn;
+    struct journal_ticket ticket;
+    unsigned status; /* the reply to give once the records are committed */
+    json_t *reply;
+    char *reply_text; /* or the reply as JSON text (vg_malloc'd) */
+    int resumed;      /* the journal is done with the ticket */
 };
 
 void vg_server_opts_init(struct vg_server_opts *o)
@@ -118,6 +146,23 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_
         MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"vigil\"");
     if (allow)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(conn, status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* Queues text (a JSON document, vg_malloc'd, consumed) as the reply with status. */
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, char *text)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer_with_free_callback(strlen(text), text, vg_free);
+    if (!resp) {
+        vg_free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     enum MHD_Result ret = MHD_queue_response(conn, status, resp);
     MHD_destroy_response(resp);
     return ret;
@@ -166,6 +211,7 @@ struct call {
     const char *data;    /* the request body (data_len bytes, NUL-terminated) */
     size_t data_len;
     json_t *body; /* the reply */
+    char *text;   /* or the reply as a JSON text from the library (vg_malloc'd) */
 };
 
 struct route {
@@ -558,13 +604,10 @@ static unsigned get_audit(struct call *c)
 
 #define REPORT_NOT_FOUND "report not found"
 
-/* Hands a library JSON text (vg_malloc'd) over as the reply body; 200, or 500. */
+/* Hands a library JSON text (vg_malloc'd) over as the reply, as it is. */
 static unsigned take_json(struct call *c, char *text, unsigned status)
 {
-    c->body = json_loads(text, 0, NULL);
-    vg_free(text);
-    if (!c->body)
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    c->text = text;
     return status;
 }
 
@@ -742,9 +785,71 @@ static const struct route *route_find(const char *method, const char *path, int6
     return NULL;
 }
 
+/* ---- database connections: a pool, one connection per request at a time ---- */
+
+static struct vg_store *pool_get(struct vg_server *srv)
+{
+    struct vg_store *store = NULL;
+    pthread_mutex_lock(&srv->lock);
+    if (srv->npool)
+        store = srv->pool[--srv->npool];
+    pthread_mutex_unlock(&srv->lock);
+    struct vg_error err;
+    if (!store && vg_store_open(srv->db_path, 0, &store, &err))
+        return NULL;
+    return store;
+}
+
+static void pool_put(struct vg_server *srv, struct vg_store *store)
+{
+    if (!store)
+        return;
+    vg_store_rollback(store); /* nothing is left open on an idle connection */
+    vg_audit_set_sink(store, NULL);
+    pthread_mutex_lock(&srv->lock);
+    if (srv->npool < POOL_MAX) {
+        srv->pool[srv->npool++] = store;
+        store = NULL;
+    }
+    pthread_mutex_unlock(&srv->lock);
+    vg_store_close(store);
+}
+
 /* ---- the life of a request ---- */
 
-/* Appends the audit record of an authenticated request; 0 or a VG_E code. */
+/* The journal has committed (or failed to commit) the request's records: let MHD call
+ * on_request again, which sends the answer. Runs in the journal's thread. */
+static void on_recorded(struct journal_ticket *t)
+{
+    struct request *rq = (struct request *)((char *)t - offsetof(struct request, ticket));
+    struct vg_server *srv = rq->srv;
+    rq->resumed = 1;
+    MHD_resume_connection(rq->conn);
+    pthread_mutex_lock(&srv->lock);
+    srv->waiting--;
+    pthread_mutex_unlock(&srv->lock);
+}
+
+/* Sends the answer of a request whose records the journal has handled. */
+static enum MHD_Result reply_recorded(struct request *rq)
+{
+    json_t *body = rq->reply;
+    char *text = rq->reply_text;
+    rq->reply = NULL;
+    rq->reply_text = NULL;
+    if (rq->ticket.rc) {
+        /* Fail closed: what cannot be recorded is not sent. */
+        json_decref(body);
+        vg_free(text);
+        return reply_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "the request could not be recorded in the audit log");
+    }
+    return text ? reply_text(rq->conn, rq->status, text)
+                : reply(rq->conn, rq->status, body, 0, NULL);
+}
+
+/* Appends the audit record of an authenticated request (to the journal: the store has its
+ * sink); 0 or a VG_E code. */
 static int record(struct vg_store *store, const struct vg_principal *who, const char *action,
                   const char *path, const char *query, const char *purpose, unsigned status)
 {
@@ -763,6 +868,58 @@ static int record(struct vg_store *store, const struct vg_principal *who, const 
     int rc = vg_audit_append(store, &e, NULL, &err);
     free(text);
     return rc;
+}
+
+/* Runs an authenticated route on a pooled connection whose audit records go to rq's ticket.
+ * Returns the status; the reply is in c->body or c->text. */
+static unsigned run_authenticated(struct vg_server *srv, const struct route *route, const char *url,
+                                  struct request *rq, struct call *c, const char *key, int bad,
+                                  int *unrecorded)
+{
+    struct vg_principal who;
+    struct vg_error err;
+    unsigned status;
+    struct vg_store *store = pool_get(srv);
+    if (!store)
+        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    struct vg_audit_sink sink = journal_sink(&rq->ticket);
+    vg_audit_set_sink(store, &sink);
+    int rc = vg_key_authenticate(store, key, time(NULL), &who, &err);
+    if (rc) {
+        pool_put(srv, store);
+        *unrecorded = 1;
+        return rc == VG_ENOTFOUND
+                   ? fail(c, MHD_HTTP_UNAUTHORIZED, "the API key is not valid")
+                   : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    }
+    c->store = store;
+    c->who = &who;
+    int changes = strcmp(route->method, "GET") != 0;
+    if (route->admin && who.role != VG_ROLE_ADMIN)
+        status = fail(c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
+    else if (bad)
+        status = fail(c, MHD_HTTP_BAD_REQUEST, c->p->bad);
+    else if (changes) {
+        pthread_mutex_lock(&srv->write_lock);
+        status = route->run(c);
+        pthread_mutex_unlock(&srv->write_lock);
+    } else {
+        status = route->run(c);
+    }
+    /* A report or group route whose library call succeeded has been recorded by the library,
+     * with the purpose and the grant; the server records only what the library did not. */
+    int recorded = route->audits && status >= 200 && status < 300;
+    if (!recorded && record(store, &who, route->action, url, c->p->text.len ? c->p->text.data : "",
+                            c->purpose, status)) {
+        json_decref(c->body);
+        vg_free(c->text);
+        c->text = NULL;
+        status = fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      "the request could not be recorded in the audit log");
+        journal_ticket_clear(&rq->ticket); /* nothing of it is sent: nothing to wait for */
+    }
+    pool_put(srv, store);
+    return status;
 }
 
 /* The last call of a request: routes, authenticates, runs, records, replies. */
@@ -793,52 +950,31 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
         vg_buf_cleanup(&p.text);
         return reply(conn, status, c.body, 0, NULL);
     }
-
     const char *key = bearer_key(conn);
-    struct vg_store *store = NULL;
-    struct vg_principal who;
-    struct vg_error err;
-    enum MHD_Result ret;
     if (!key) {
-        ret = reply_error(conn, MHD_HTTP_UNAUTHORIZED, "an API key is required");
-        goto done;
+        vg_buf_cleanup(&p.text);
+        return reply_error(conn, MHD_HTTP_UNAUTHORIZED, "an API key is required");
     }
-    if (vg_store_open(srv->db_path, 0, &store, &err)) {
-        ret = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
-        goto done;
-    }
-    int rc = vg_key_authenticate(store, key, time(NULL), &who, &err);
-    if (rc) {
-        ret = rc == VG_ENOTFOUND
-                  ? reply_error(conn, MHD_HTTP_UNAUTHORIZED, "the API key is not valid")
-                  : reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                                "the database is not available");
-        goto done;
-    }
-    c.store = store;
-    c.who = &who;
-    if (route->admin && who.role != VG_ROLE_ADMIN)
-        status = fail(&c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
-    else if (bad)
-        status = fail(&c, MHD_HTTP_BAD_REQUEST, p.bad);
-    else
-        status = route->run(&c);
-    /* A report or group route whose library call succeeded has been recorded by the library,
-     * with the purpose and the grant; the server records only what the library did not. */
-    int recorded = route->audits && status >= 200 && status < 300;
-    if (!recorded &&
-        record(store, &who, route->action, url, p.text.len ? p.text.data : "", c.purpose, status)) {
-        /* Fail closed: what cannot be recorded is not sent. */
-        json_decref(c.body);
-        ret = reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                          "the request could not be recorded in the audit log");
-        goto done;
-    }
-    ret = reply(conn, status, c.body, 0, NULL);
-done:
-    vg_store_close(store);
+    int unrecorded = 0;
+    status = run_authenticated(srv, route, url, rq, &c, key, bad, &unrecorded);
     vg_buf_cleanup(&p.text);
-    return ret;
+    if (unrecorded || !journal_ticket_pending(&rq->ticket))
+        return c.text ? reply_text(conn, status, c.text)
+                      : reply(conn, status, c.body, status == MHD_HTTP_UNAUTHORIZED, NULL);
+    /* Wait, suspended, for the journal to commit the records; then on_request answers. The
+     * connection is suspended before the ticket is handed over, so that the journal can never
+     * resume it first. */
+    rq->status = status;
+    rq->reply = c.body;
+    rq->reply_text = c.text;
+    rq->conn = conn;
+    rq->ticket.done = on_recorded;
+    pthread_mutex_lock(&srv->lock);
+    srv->waiting++;
+    pthread_mutex_unlock(&srv->lock);
+    MHD_suspend_connection(conn);
+    journal_submit(srv->journal, &rq->ticket);
+    return MHD_YES;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -853,6 +989,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!rq)
             return MHD_NO;
         *con_cls = rq;
+        rq->srv = srv;
+        journal_ticket_init(&rq->ticket);
         vg_buf_init(&rq->body, srv->max_body);
         /* What needs only the headers is answered before any body is read. */
         if (MHD_get_connection_values(conn, MHD_HEADER_KIND, NULL, NULL) > VG_SERVER_MAX_HEADERS) {
@@ -883,9 +1021,26 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
          * the connection. */
         return vg_buf_append(&rq->body, upload_data, n) ? MHD_NO : MHD_YES;
     }
+    if (rq->resumed) {
+        rq->resumed = 0;
+        rq->answered = 1;
+        return reply_recorded(rq);
+    }
     if (rq->answered)
         return MHD_YES;
-    return run_request(srv, conn, url, method, rq);
+    rq->answered = 1;
+    pthread_mutex_lock(&srv->lock);
+    int closing = srv->closing;
+    if (!closing)
+        srv->busy++;
+    pthread_mutex_unlock(&srv->lock);
+    if (closing)
+        return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
+    enum MHD_Result ret = run_request(srv, conn, url, method, rq);
+    pthread_mutex_lock(&srv->lock);
+    srv->busy--;
+    pthread_mutex_unlock(&srv->lock);
+    return ret;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -895,8 +1050,12 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     struct request *rq = *con_cls;
-    if (rq)
+    if (rq) {
         vg_buf_cleanup(&rq->body);
+        journal_ticket_clear(&rq->ticket);
+        json_decref(rq->reply);
+        vg_free(rq->reply_text);
+    }
     vg_free(rq);
     *con_cls = NULL;
 }
@@ -935,6 +1094,13 @@ static void server_free(struct vg_server *s)
 {
     if (!s)
         return;
+    journal_stop(s->journal);
+    for (int i = 0; i < s->npool; i++)
+        vg_store_close(s->pool[i]);
+    if (s->locks_ok) {
+        pthread_mutex_destroy(&s->write_lock);
+        pthread_mutex_destroy(&s->lock);
+    }
     vg_free(s->db_path);
     if (s->key)
         sodium_memzero(s->key, strlen(s->key));
@@ -966,6 +1132,11 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
         goto fail;
     }
     s->max_body = o->max_body;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->write_lock, NULL);
+    s->locks_ok = 1;
+    if ((rc = journal_start(s->db_path, &s->write_lock, &s->journal, err)))
+        goto fail;
     if (o->tls_cert && ((rc = read_file(o->tls_cert, &s->cert, err)) ||
                         (rc = read_file(o->tls_key, &s->key, err))))
         goto fail;
@@ -982,7 +1153,7 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
         goto fail;
     }
 
-    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD;
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     if (s->cert)
@@ -1028,7 +1199,23 @@ void vg_server_stop(struct vg_server *s)
 {
     if (!s)
         return;
-    if (s->daemon)
+    if (s->daemon) {
+        /* MHD must not be stopped with a connection suspended: new requests are refused, and
+         * those running or waiting for the journal get their answers first (a few seconds at
+         * most: the journal's batch is all they wait for). */
+        pthread_mutex_lock(&s->lock);
+        s->closing = 1;
+        pthread_mutex_unlock(&s->lock);
+        for (int i = 0; i < 10000; i++) {
+            pthread_mutex_lock(&s->lock);
+            int left = s->busy + s->waiting;
+            pthread_mutex_unlock(&s->lock);
+            if (!left)
+                break;
+            struct timespec ms = {0, 1000000};
+            nanosleep(&ms, NULL);
+        }
         MHD_stop_daemon(s->daemon);
+    }
     server_free(s);
 }

@@ -467,13 +467,13 @@ int vg_key_authenticate(struct vg_store *s, const char *key, time_t now, struct 
 
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
-    if ((rc = prepare(db,
+    if (vg_store_stmt(s,
                       "SELECT k.secret_hash, k.expires_at, k.revoked_at, u.disabled_at,"
                       " u.id, u.name, u.role, o.id, o.name"
                       " FROM api_keys k JOIN users u ON u.id = k.user_id"
                       " JOIN organisations o ON o.id = u.org_id WHERE k.prefix = ?1",
-                      &st, err)))
-        return rc;
+                      &st, err))
+        return vg_error_set(err, VG_EDB, "cannot prepare a query: %s", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, key + 3, VG_KEY_PREFIX_LEN, SQLITE_STATIC);
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
@@ -504,7 +504,7 @@ int vg_key_authenticate(struct vg_store *s, const char *key, time_t now, struct 
     } else {
         rc = vg_error_set(err, VG_EDB, "cannot check an API key: %s", sqlite3_errmsg(db));
     }
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     return rc;
 }
 

@@ -147,9 +147,9 @@ static void now_utc(char *out, size_t size)
     int year = tm.tm_year + 1900;
     if (year < 0 || year > 9999)
         year = 9999;
-    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year % 10000,
-             (tm.tm_mon + 1) % 100, tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100,
-             tm.tm_sec % 100, (int)(ts.tv_nsec / 1000000) % 1000);
+    snprintf(out, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", year % 10000, (tm.tm_mon + 1) % 100,
+             tm.tm_mday % 100, tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100,
+             (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* Checks an entry and fills f from it (at already chosen). */
@@ -207,13 +207,18 @@ static void bind_field(sqlite3_stmt *st, int i, const char *p, size_t n)
         sqlite3_bind_null(st, i);
 }
 
+static const char head_sql[] = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1";
+static const char insert_sql[] =
+    "INSERT INTO audit_log (seq, at, actor, org, action, object, purpose, detail, prev_hash, "
+    "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+
 /* Reads the chain head: the last seq (0 when the log is empty) and its hash (zeros then). */
-static int read_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct vg_error *err)
+static int read_head(struct vg_store *s, int64_t *seq, unsigned char *hash, struct vg_error *err)
 {
+    sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     int rc = 0;
-    if (sqlite3_prepare_v2(db, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (vg_store_stmt(s, head_sql, &st, err))
         return db_fail(db, err, "cannot read the audit log");
     int step = sqlite3_step(st);
     if (step == SQLITE_ROW) {
@@ -233,8 +238,22 @@ static int read_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct vg_e
         rc = db_fail(db, err, "cannot read the audit log");
     }
 done:
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     return rc;
+}
+
+void vg_audit_set_sink(struct vg_store *s, const struct vg_audit_sink *sink)
+{
+    struct vg_audit_sink *slot = vg_store_audit_sink(s);
+    if (sink)
+        *slot = *sink;
+    else
+        memset(slot, 0, sizeof(*slot));
+}
+
+int vg_audit_deferred(struct vg_store *s)
+{
+    return vg_store_audit_sink(s)->take != NULL;
 }
 
 int vg_audit_append(struct vg_store *s, const struct vg_audit_entry *e, int64_t *seq,
@@ -257,19 +276,23 @@ int vg_audit_append(struct vg_store *s, const struct vg_audit_entry *e, int64_t 
     if ((rc = check_entry(e, e->at ? e->at : now, &f, err)))
         return rc;
 
+    /* A record that goes with a change stays in the change's transaction; the others go to
+     * the sink, when the connection has one. */
+    const struct vg_audit_sink *sink = vg_store_audit_sink(s);
+    if (sink->take && sqlite3_txn_state(db, "main") != SQLITE_TXN_WRITE) {
+        struct vg_audit_entry copy = *e;
+        copy.at = f.p[0];
+        return sink->take(sink->ctx, &copy, err);
+    }
     if (sqlite3_get_autocommit(db)) {
         if ((rc = vg_store_begin(s, err)))
             return rc;
         own = 1;
     }
-    if ((rc = read_head(db, &last, prev, err)))
+    if ((rc = read_head(s, &last, prev, err)))
         goto fail;
     record_hash(last + 1, &f, prev, hash);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO audit_log (seq, at, actor, org, action, object, purpose, "
-                           "detail, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-                           "?10)",
-                           -1, &ins, NULL) != SQLITE_OK) {
+    if (vg_store_stmt(s, insert_sql, &ins, err)) {
         rc = db_fail(db, err, "cannot write the audit log");
         goto fail;
     }
@@ -282,7 +305,7 @@ int vg_audit_append(struct vg_store *s, const struct vg_audit_entry *e, int64_t 
         rc = db_fail(db, err, "cannot write the audit log");
         goto fail;
     }
-    sqlite3_finalize(ins);
+    vg_store_stmt_done(s, ins);
     ins = NULL;
     if (own && (rc = vg_store_commit(s, err)))
         goto fail;
@@ -290,7 +313,7 @@ int vg_audit_append(struct vg_store *s, const struct vg_audit_entry *e, int64_t 
         *seq = last + 1;
     return 0;
 fail:
-    sqlite3_finalize(ins);
+    vg_store_stmt_done(s, ins);
     if (own)
         vg_store_rollback(s);
     return rc;

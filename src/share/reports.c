@@ -110,12 +110,16 @@ static int dump_json(json_t *j, char **out, struct vg_error *err)
 
 /* Reads that are audited write too: they run in one IMMEDIATE transaction, taken before the
  * first read, so that the audit record's write never has to upgrade a read snapshot (which SQLite
- * refuses at once, without waiting, when another writer committed in between). A caller already
- * in a transaction keeps it. */
+ * refuses at once, without waiting, when another writer committed in between). When the store
+ * defers its audit records (vg_audit_set_sink), a read writes nothing here, and a plain read
+ * transaction gives the consistent snapshot without taking the write lock. A caller already in a
+ * transaction keeps it. */
 static int txn_begin(struct vg_store *s, int *own, struct vg_error *err)
 {
     *own = sqlite3_get_autocommit(vg_store_db(s)) != 0;
-    return *own ? vg_store_begin(s, err) : 0;
+    if (!*own)
+        return 0;
+    return vg_audit_deferred(s) ? vg_store_begin_read(s, err) : vg_store_begin(s, err);
 }
 
 static int txn_end(struct vg_store *s, int own, int rc, struct vg_error *err)
@@ -226,13 +230,14 @@ static void access_cleanup(struct access *a)
 }
 
 /* Runs sql (one int64 parameter) and collects the first column of every row. */
-static int load_ids(sqlite3 *db, const char *sql, int64_t param, int64_t **ids, size_t *n,
+static int load_ids(struct vg_store *s, const char *sql, int64_t param, int64_t **ids, size_t *n,
                     struct vg_error *err)
 {
+    sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     size_t cap = 0;
     int rc = 0, step;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (vg_store_stmt(s, sql, &st, err))
         return db_fail(db, err);
     sqlite3_bind_int64(st, 1, param);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -251,20 +256,21 @@ static int load_ids(sqlite3 *db, const char *sql, int64_t param, int64_t **ids, 
     if (step != SQLITE_DONE)
         rc = db_fail(db, err);
 fail:
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     return rc;
 }
 
 /* Loads the access fields of report id; VG_ENOTFOUND when there is no such report. */
-static int access_load(sqlite3 *db, int64_t id, struct access *a, struct vg_error *err)
+static int access_load(struct vg_store *s, int64_t id, struct access *a, struct vg_error *err)
 {
+    sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     int rc;
     memset(a, 0, sizeof(*a));
-    if (sqlite3_prepare_v2(db,
-                           "SELECT author_id, org_id, tlp, distribution, group_id FROM reports "
-                           "WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vg_store_stmt(s,
+                      "SELECT author_id, org_id, tlp, distribution, group_id FROM reports "
+                      "WHERE id = ?",
+                      &st, err))
         return db_fail(db, err);
     sqlite3_bind_int64(st, 1, id);
     int step = sqlite3_step(st);
@@ -285,18 +291,18 @@ static int access_load(sqlite3 *db, int64_t id, struct access *a, struct vg_erro
     for (int d = 0; d < VG_DIST_COUNT; d++)
         if (dist && strcmp(dist, vg_policy_distribution_name((enum vg_distribution)d)) == 0)
             a->dist = (enum vg_distribution)d;
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     st = NULL;
-    if ((rc = load_ids(db, "SELECT user_id FROM report_recipients WHERE report_id = ?", id,
+    if ((rc = load_ids(s, "SELECT user_id FROM report_recipients WHERE report_id = ?", id,
                        &a->recipients, &a->nrecipients, err)))
         goto fail;
     if (a->group_id > 0 &&
-        (rc = load_ids(db, "SELECT org_id FROM sharing_group_members WHERE group_id = ?",
+        (rc = load_ids(s, "SELECT org_id FROM sharing_group_members WHERE group_id = ?",
                        a->group_id, &a->members, &a->nmembers, err)))
         goto fail;
     return 0;
 fail:
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     access_cleanup(a);
     return rc;
 }
@@ -328,10 +334,10 @@ static int access_readable(const struct vg_principal *p, const struct access *a)
 
 /* Loads report id for principal p: 0 when it exists and p may read it, VG_ENOTFOUND (one
  * message) otherwise. On success the caller cleans a up. */
-static int load_readable(sqlite3 *db, const struct vg_principal *p, int64_t id, struct access *a,
-                         struct vg_error *err)
+static int load_readable(struct vg_store *s, const struct vg_principal *p, int64_t id,
+                         struct access *a, struct vg_error *err)
 {
-    int rc = access_load(db, id, a, err);
+    int rc = access_load(s, id, a, err);
     if (rc)
         return rc;
     if (!access_readable(p, a)) {
@@ -823,7 +829,7 @@ static int begin_change(struct vg_store *s, const struct vg_principal *p, int64_
     if (!valid_principal(p))
         return vg_error_set(err, VG_EINVAL, "no principal");
     int rc = vg_store_begin(s, err);
-    if (rc || (rc = load_readable(vg_store_db(s), p, id, a, err)))
+    if (rc || (rc = load_readable(s, p, id, a, err)))
         return rc;
     if (!may_change(p, a))
         return vg_error_set(err, VG_EPERM,
@@ -946,11 +952,13 @@ static json_t *col_distribution(sqlite3_stmt *st, int dist_col, int group_col)
 }
 
 /* Adds the rows of sql (bound to id) to arr: one string per row, or an object via fn. */
-static int add_names(sqlite3 *db, const char *sql, int64_t id, json_t *arr, struct vg_error *err)
+static int add_names(struct vg_store *s, const char *sql, int64_t id, json_t *arr,
+                     struct vg_error *err)
 {
+    sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     int step, rc = 0;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (vg_store_stmt(s, sql, &st, err))
         return db_fail(db, err);
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -961,18 +969,19 @@ static int add_names(sqlite3 *db, const char *sql, int64_t id, json_t *arr, stru
     }
     if (!rc && step != SQLITE_DONE)
         rc = db_fail(db, err);
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     return rc;
 }
 
-static int add_indicators(sqlite3 *db, int64_t id, json_t *arr, struct vg_error *err)
+static int add_indicators(struct vg_store *s, int64_t id, json_t *arr, struct vg_error *err)
 {
+    sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     int step, rc = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, type, value, subject_category FROM indicators WHERE "
-                           "report_id = ? ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vg_store_stmt(s,
+                      "SELECT id, type, value, subject_category FROM indicators WHERE "
+                      "report_id = ? ORDER BY id",
+                      &st, err))
         return db_fail(db, err);
     sqlite3_bind_int64(st, 1, id);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -986,7 +995,7 @@ static int add_indicators(sqlite3 *db, int64_t id, json_t *arr, struct vg_error 
     }
     if (!rc && step != SQLITE_DONE)
         rc = db_fail(db, err);
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     return rc;
 }
 
@@ -1009,16 +1018,16 @@ static int report_get_locked(struct vg_store *s, const struct vg_principal *p, i
         return vg_error_set(err, VG_EINVAL, "no principal");
     if ((rc = check_purpose(purpose, err)))
         return rc;
-    if ((rc = load_readable(db, p, id, &a, err)))
+    if ((rc = load_readable(s, p, id, &a, err)))
         return rc;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT r.title, r.body, r.tlp, r.distribution, g.name, "
-                           "r.source_reliability, r.info_credibility, r.statement, r.review_due, "
-                           "u.name, o.name, r.created_at, r.updated_at FROM reports r "
-                           "JOIN users u ON u.id = r.author_id JOIN organisations o ON o.id = "
-                           "r.org_id LEFT JOIN sharing_groups g ON g.id = r.group_id "
-                           "WHERE r.id = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (vg_store_stmt(s,
+                      "SELECT r.title, r.body, r.tlp, r.distribution, g.name, "
+                      "r.source_reliability, r.info_credibility, r.statement, r.review_due, "
+                      "u.name, o.name, r.created_at, r.updated_at FROM reports r "
+                      "JOIN users u ON u.id = r.author_id JOIN organisations o ON o.id = "
+                      "r.org_id LEFT JOIN sharing_groups g ON g.id = r.group_id "
+                      "WHERE r.id = ?",
+                      &st, err))
         goto db;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW)
@@ -1038,11 +1047,11 @@ static int report_get_locked(struct vg_store *s, const struct vg_principal *p, i
         rc = vg_error_set(err, VG_ENOMEM, "out of memory");
         goto fail;
     }
-    if ((rc = add_names(db,
+    if ((rc = add_names(s,
                         "SELECT u.name FROM report_recipients r JOIN users u ON u.id = "
                         "r.user_id WHERE r.report_id = ? ORDER BY u.name",
                         id, recipients, err)) ||
-        (rc = add_indicators(db, id, inds, err)))
+        (rc = add_indicators(s, id, inds, err)))
         goto fail;
     rc = dump_json(detail_grant(explain(p, &a)), &detail, err);
     if (rc || (rc = record(s, p->user, p->org, "read", id, purpose, detail, err)))
@@ -1058,7 +1067,7 @@ done:
     json_decref(recipients);
     json_decref(inds);
     vg_free(detail);
-    sqlite3_finalize(st);
+    vg_store_stmt_done(s, st);
     access_cleanup(&a);
     return rc;
 }
@@ -1107,7 +1116,7 @@ static int report_list_locked(struct vg_store *s, const struct vg_principal *p,
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         struct access a;
-        rc = access_load(db, id, &a, err);
+        rc = access_load(s, id, &a, err);
         if (rc == VG_ENOTFOUND)
             continue;
         if (rc)
@@ -1177,7 +1186,7 @@ static int report_correlations_locked(struct vg_store *s, const struct vg_princi
         return vg_error_set(err, VG_EINVAL, "no principal");
     if ((rc = check_purpose(purpose, err)))
         return rc;
-    if ((rc = load_readable(db, p, id, &a, err)))
+    if ((rc = load_readable(s, p, id, &a, err)))
         return rc;
     access_cleanup(&a);
     if (!(list = json_array())) {
@@ -1218,7 +1227,7 @@ static int report_correlations_locked(struct vg_store *s, const struct vg_princi
         while ((ostep = sqlite3_step(others)) == SQLITE_ROW) {
             int64_t other_ind = sqlite3_column_int64(others, 0);
             int64_t other = sqlite3_column_int64(others, 1);
-            rc = load_readable(db, p, other, &a, err);
+            rc = load_readable(s, p, other, &a, err);
             if (rc == VG_ENOTFOUND)
                 continue;
             if (rc)

@@ -12,15 +12,26 @@
  *
  * Ownership: struct vg_store owns its sqlite3 connection. Thread-safety: one thread at a time. */
 #include "vigil/store.h"
+#include "vigil/audit.h"
 #include "vigil/mem.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
+/* Statements kept prepared by a connection, found by the address of their SQL text. */
+#define STMT_CACHE 32
+
 struct vg_store {
     sqlite3 *db;
+    struct vg_audit_sink sink; /* held for the audit layer; fn NULL: none */
+    struct {
+        const char *sql;
+        sqlite3_stmt *st;
+    } stmts[STMT_CACHE];
+    int nstmts;
 };
 
 /* Migration N (1-based) is migrations[N-1]. Append only: never edit a migration that shipped. */
@@ -70,7 +81,7 @@ static const char *const migrations[] = {
     "  prefix TEXT NOT NULL UNIQUE," /* the key's public first part, to find it */
     "  secret_hash BLOB NOT NULL,"   /* hash of the whole key; the key itself is never stored */
     "  created_at TEXT NOT NULL,"
-    "  expires_at TEXT,"             /* NULL: no expiry */
+    "  expires_at TEXT," /* NULL: no expiry */
     "  revoked_at TEXT"
     ");"
     "CREATE TABLE sharing_groups ("
@@ -115,7 +126,7 @@ static const char *const migrations[] = {
     "  source_reliability TEXT CHECK (source_reliability IN ('A', 'B', 'C', 'D', 'E', 'F')),"
     "  info_credibility INTEGER CHECK (info_credibility BETWEEN 1 AND 6),"
     "  statement TEXT CHECK (statement IN ('fact', 'assessment')),"
-    "  review_due TEXT,"                       /* after this date: re-justify or purge */
+    "  review_due TEXT," /* after this date: re-justify or purge */
     "  created_at TEXT NOT NULL,"
     "  updated_at TEXT NOT NULL,"
     "  CHECK ((distribution = 'group') = (group_id IS NOT NULL))"
@@ -139,7 +150,7 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX indicators_report ON indicators (report_id);"
     "CREATE INDEX indicators_value ON indicators (type, normalized);"
-    "CREATE TABLE correlation_exclusions ("  /* values an administrator keeps from correlating */
+    "CREATE TABLE correlation_exclusions (" /* values an administrator keeps from correlating */
     "  type TEXT NOT NULL,"
     "  normalized TEXT NOT NULL,"
     "  reason TEXT,"
@@ -159,7 +170,7 @@ static const char *const migrations[] = {
     "INSERT INTO report_text (report_text, rowid, title, body) "
     "VALUES ('delete', old.id, old.title, old.body);"
     "INSERT INTO report_text (rowid, title, body) VALUES (new.id, new.title, new.body); END;"
-    "CREATE TABLE events ("      /* AUTOINCREMENT: an id is never reused (Last-Event-ID) */
+    "CREATE TABLE events (" /* AUTOINCREMENT: an id is never reused (Last-Event-ID) */
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
     "  at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),"
     "  kind TEXT NOT NULL CHECK (kind IN ('report.created', 'report.updated')),"
@@ -236,14 +247,35 @@ int vg_store_exec(struct vg_store *s, const char *sql, struct vg_error *err)
     return 0;
 }
 
+/* Runs a cached statement that returns no rows. */
+static int run_cached(struct vg_store *s, const char *sql, struct vg_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = vg_store_stmt(s, sql, &st, err);
+    if (rc)
+        return rc;
+    if (sqlite3_step(st) != SQLITE_DONE)
+        rc = vg_error_set(err, VG_EDB, "%s", sqlite3_errmsg(s->db));
+    vg_store_stmt_done(s, st);
+    return rc;
+}
+
+static const char begin_sql[] = "BEGIN IMMEDIATE", begin_read_sql[] = "BEGIN",
+                  commit_sql[] = "COMMIT";
+
 int vg_store_begin(struct vg_store *s, struct vg_error *err)
 {
-    return vg_store_exec(s, "BEGIN IMMEDIATE", err);
+    return run_cached(s, begin_sql, err);
+}
+
+int vg_store_begin_read(struct vg_store *s, struct vg_error *err)
+{
+    return run_cached(s, begin_read_sql, err);
 }
 
 int vg_store_commit(struct vg_store *s, struct vg_error *err)
 {
-    return vg_store_exec(s, "COMMIT", err);
+    return run_cached(s, commit_sql, err);
 }
 
 void vg_store_rollback(struct vg_store *s)
@@ -334,8 +366,17 @@ static int migrate(struct vg_store *s, struct vg_error *err)
     return 0;
 }
 
+/* Process-wide settings, made once before SQLite's first use: no memory statistics (they take a
+ * global mutex on every allocation, which serialises the server's threads). */
+static void configure(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int vg_store_open(const char *path, int flags, struct vg_store **out, struct vg_error *err)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure);
     struct vg_store *s = vg_calloc(1, sizeof(*s));
     if (!s)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
@@ -393,6 +434,8 @@ void vg_store_close(struct vg_store *s)
 {
     if (!s)
         return;
+    for (int i = 0; i < s->nstmts; i++)
+        sqlite3_finalize(s->stmts[i].st);
     sqlite3_close_v2(s->db);
     vg_free(s);
 }
@@ -400,4 +443,46 @@ void vg_store_close(struct vg_store *s)
 struct sqlite3 *vg_store_db(struct vg_store *s)
 {
     return s->db;
+}
+
+struct vg_audit_sink *vg_store_audit_sink(struct vg_store *s)
+{
+    return &s->sink;
+}
+
+int vg_store_stmt(struct vg_store *s, const char *sql, struct sqlite3_stmt **out,
+                  struct vg_error *err)
+{
+    for (int i = 0; i < s->nstmts; i++)
+        if (s->stmts[i].sql == sql) {
+            sqlite3_reset(s->stmts[i].st);
+            sqlite3_clear_bindings(s->stmts[i].st);
+            *out = s->stmts[i].st;
+            return 0;
+        }
+    sqlite3_stmt *st = NULL;
+    unsigned flags = s->nstmts < STMT_CACHE ? SQLITE_PREPARE_PERSISTENT : 0;
+    if (sqlite3_prepare_v3(s->db, sql, -1, flags, &st, NULL) != SQLITE_OK) {
+        vg_error_set(err, VG_EDB, "%s", sqlite3_errmsg(s->db));
+        return VG_EDB;
+    }
+    if (s->nstmts < STMT_CACHE) {
+        s->stmts[s->nstmts].sql = sql;
+        s->stmts[s->nstmts].st = st;
+        s->nstmts++;
+    }
+    *out = st;
+    return 0;
+}
+
+void vg_store_stmt_done(struct vg_store *s, struct sqlite3_stmt *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < s->nstmts; i++)
+        if (s->stmts[i].st == st) {
+            sqlite3_reset(st);
+            return;
+        }
+    sqlite3_finalize(st);
 }

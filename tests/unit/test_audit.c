@@ -590,6 +590,74 @@ static void test_joins_callers_transaction(void **state)
     assert_int_equal(verify_ok(f->s).records, 2);
 }
 
+/* ---- deferred records (a sink) ---- */
+
+struct taken {
+    char actions[4][16];
+    char at[4][VG_AUDIT_AT_MAX];
+    int n;
+    int refuse; /* the code take returns */
+};
+
+static int take(void *ctx, const struct vg_audit_entry *e, struct vg_error *err)
+{
+    struct taken *t = ctx;
+    if (t->refuse)
+        return vg_error_set(err, t->refuse, "refused");
+    assert_true(t->n < 4);
+    snprintf(t->actions[t->n], sizeof(t->actions[0]), "%s", e->action);
+    assert_non_null(e->at); /* stamped before it is handed over */
+    snprintf(t->at[t->n], sizeof(t->at[0]), "%s", e->at);
+    t->n++;
+    return 0;
+}
+
+static void test_sink_takes_reads_not_changes(void **state)
+{
+    struct fixture *f = *state;
+    struct vg_error err;
+    struct taken t = {0};
+    struct vg_audit_sink sink = {.take = take, .ctx = &t};
+    struct vg_audit_entry e = {.actor = "a", .action = "read", .object = "report:1"};
+    vg_error_clear(&err);
+
+    assert_int_equal(vg_audit_deferred(f->s), 0);
+    vg_audit_set_sink(f->s, &sink);
+    assert_int_equal(vg_audit_deferred(f->s), 1);
+    /* Outside any transaction, and inside a read transaction: to the sink, not the log. */
+    assert_int_equal(vg_audit_append(f->s, &e, NULL, &err), 0);
+    assert_int_equal(vg_store_begin_read(f->s, &err), 0);
+    assert_string_equal(query1(f->s, "SELECT count(*) FROM audit_log"), "0");
+    e.action = "search";
+    assert_int_equal(vg_audit_append(f->s, &e, NULL, &err), 0);
+    assert_int_equal(vg_store_commit(f->s, &err), 0);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.actions[0], "read");
+    assert_string_equal(t.actions[1], "search");
+    assert_int_equal(strlen(t.at[0]), 24); /* YYYY-MM-DDTHH:MM:SS.mmmZ */
+    assert_string_equal(query1(f->s, "SELECT count(*) FROM audit_log"), "0");
+
+    /* In a transaction that writes: the record stays with the change. */
+    assert_int_equal(vg_store_begin(f->s, &err), 0);
+    e.action = "update";
+    assert_int_equal(append_ok(f->s, &e), 1);
+    assert_int_equal(vg_store_commit(f->s, &err), 0);
+    assert_int_equal(t.n, 2);
+
+    /* Entries are checked before the sink sees them, and its refusal is the caller's. */
+    struct vg_audit_entry bad = {.actor = "a", .action = ""};
+    assert_int_equal(vg_audit_append(f->s, &bad, NULL, &err), VG_EINVAL);
+    assert_int_equal(t.n, 2);
+    t.refuse = VG_ENOMEM;
+    assert_int_equal(vg_audit_append(f->s, &e, NULL, &err), VG_ENOMEM);
+
+    /* Without the sink, records go to the log again. */
+    vg_audit_set_sink(f->s, NULL);
+    assert_int_equal(vg_audit_deferred(f->s), 0);
+    assert_int_equal(append_ok(f->s, &e), 2);
+    assert_int_equal(verify_ok(f->s).records, 2);
+}
+
 /* ---- listing ---- */
 
 struct collected {
@@ -737,6 +805,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_head_blocks_append, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_entries, setup, teardown),
         cmocka_unit_test_setup_teardown(test_joins_callers_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sink_takes_reads_not_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_one_chain, setup, teardown),
     };
