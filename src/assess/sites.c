@@ -227,13 +227,14 @@ static int layout_make(struct layout *l, const struct vg_csv_record *rec, int *h
     }
     /* An OpenFlights header names its IATA column "iata" and its type "airport": fine. */
     if (l->col[R_LAT] < 0 || l->col[R_LON] < 0 || l->col[R_NAME] < 0) {
+        const char *missing = l->col[R_LAT] < 0   ? "latitude"
+                              : l->col[R_LON] < 0 ? "longitude"
+                                                  : "name";
         layout_cleanup(l);
         return vg_error_set(err, VG_EFORMAT,
                             "no %s column in the header (looked for names such as latitude_deg, "
                             "Latitude, lat, stop_lat, longitude_deg, lon, name, stop_name)",
-                            l->col[R_LAT] < 0   ? "latitude"
-                            : l->col[R_LON] < 0 ? "longitude"
-                                                : "name");
+                            missing);
     }
     for (int r = 0; r < R_COUNT; r++)
         if (l->col[r] >= 0)

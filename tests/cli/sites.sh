@@ -1,0 +1,116 @@
+# sites.sh - `vigil sites`: the four real files import with their counts (from tests/data/sites,
+# copies of ../shared/data), Heathrow lands at 51.4706,-0.4619, re-import changes nothing,
+# rejected rows are reported with file, line and reason and exit status 3, list filters and
+# formats, show by code and the ambiguity message, threat on a hand-built case, and usage errors.
+. "$VG_TESTLIB"
+
+S=$VG_TEST_DATA/sites
+for f in ourairports_medium_large airports_openflights db_stations_germany nyc_subway_stations_mta; do
+    [ -r "$S/$f.csv" ] || fail "fixture $S/$f.csv is missing"
+done
+
+run "$VIGIL" --db s.db sites import --kind airport --json "$S/ourairports_medium_large.csv"
+check_status 0 "OurAirports: exit 0"
+check_summary 5210 5210 0 0 0 "OurAirports: 5,210 airports"
+run "$VIGIL" --db s.db sites import --kind airport --json "$S/airports_openflights.csv"
+check_summary 7184 7184 0 0 0 "OpenFlights: 7,184 airports"
+run "$VIGIL" --db s.db sites import --kind railway --json "$S/db_stations_germany.csv"
+check_summary 5388 5388 0 0 0 "DB: 5,388 stations"
+run "$VIGIL" --db s.db sites import --kind subway --country US --json "$S/nyc_subway_stations_mta.csv"
+check_summary 496 496 0 0 0 "MTA: 496 subway stations"
+check_sql s.db "select count(*) from sites" 18278 "18,278 sites stored"
+check_sql s.db "select count(*) from audit_log where action = 'sites.import'" 4 "each import is audited"
+
+run "$VIGIL" --db s.db sites import --kind airport --json "$S/ourairports_medium_large.csv" "$S/airports_openflights.csv"
+check_summary 12394 0 0 12394 0 "re-import of both airport files changes nothing"
+run "$VIGIL" --db s.db sites import --kind subway --country US "$S/nyc_subway_stations_mta.csv"
+check_eq "496 rows: 0 inserted, 0 updated, 496 unchanged, 0 rejected" "$OUT" "the plain summary"
+
+run "$VIGIL" --db s.db sites show 753
+check_status 0 "show by id"
+check_match "$OUT" "^latitude +51\.4706$" "LHR latitude 51.4706"
+check_match "$OUT" "^longitude +-0\.461941$" "LHR longitude -0.4619"
+check_match "$OUT" "^code +LHR$" "LHR code"
+run "$VIGIL" --db s.db sites show egll
+check_status 1 "an ICAO code in both airport files is ambiguous"
+check_contains "$ERR" "753 London Heathrow Airport" "the candidates are listed with ids"
+run "$VIGIL" --db s.db sites show 17783 --format json
+check_status 0 "show the first subway stop"
+got=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["name"], d["country"], d["region"], d["lat"], d["lon"])')
+check_eq "Van Cortlandt Park-242 St US North America 40.889248 -73.898583" "$got" "show JSON"
+run "$VIGIL" --db s.db sites show XXXX
+check_status 1 "an unknown code: exit 1"
+check_contains "$ERR" "no site with code 'XXXX'" "an unknown code: said"
+
+run "$VIGIL" --db s.db sites list --kind airport --near 51.4706,-0.4619 --km 10 --format csv
+check_status 0 "list near Heathrow"
+check_eq 5 "$(printf '%s\n' "$OUT" | wc -l)" "header and 4 rows: LHR and Northolt from each file"
+run "$VIGIL" --db s.db sites list --country DE --format json
+n=$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+run "$VIGIL" --db s.db sites list --country germany --format csv
+m=$(($(printf '%s\n' "$OUT" | wc -l) - 1))
+check_eq 1 "$([ "$n" = "$m" ] && [ "$m" -gt 20 ] && echo 1)" "country by code and by name ($n, $m)"
+
+# rejected rows
+run "$VIGIL" --db r.db sites import --kind other --rejects rej.jsonl --json "$S/bad.csv"
+check_status 3 "some rows rejected: exit 3"
+check_summary 8 2 0 0 6 "bad.csv: 2 stored, 6 rejected"
+check_contains "$ERR" "bad.csv:3: name: no name" "line 3: no name"
+check_contains "$ERR" "bad.csv:5: latitude: latitude 'north' is not a number" "line 5: not a number"
+check_contains "$ERR" "bad.csv:7: id: id '1' repeats the row on line 2" "line 7: repeated id"
+check_eq 6 "$(wc -l <rej.jsonl)" "--rejects has every rejected row"
+check_contains "$(head -n 1 rej.jsonl)" '"line":3' "--rejects: JSON lines with the line"
+
+printf 'name,city\nA,B\n' >nocoord.csv
+run "$VIGIL" --db r.db sites import --kind mall nocoord.csv
+check_status 1 "a file without coordinates: exit 1"
+check_contains "$ERR" "no latitude column" "said"
+
+# threat on a hand-built case: two incidents near an airport at the origin
+cat >inc.csv <<'CSV'
+eventid,iyear,imonth,iday,latitude,longitude,targtype1_txt
+1,2000,1,1,0.224830,0,Airports & Aircraft
+2,2009,1,1,0.089932,0,Airports & Aircraft
+3,2009,1,1,0.1,0,Business
+CSV
+run "$VIGIL" --db t.db ingest --quiet inc.csv
+check_status 0 "ingest the incidents"
+printf 'id,name,lat,lon\nA,Origin,0,0\n' >a.csv
+run "$VIGIL" --db t.db sites import --kind airport --quiet a.csv
+run "$VIGIL" --db t.db sites threat --format json
+check_status 0 "threat: exit 0"
+got=$(printf '%s' "$OUT" | python3 -c '
+import json,sys
+t=json.load(sys.stdin)[0]
+print(t["n"], round(t["x"], 4), t["t"], round(t["lambda"], 6), round(t["p"], 6), t["pool"])')
+# 25.000 and 10.000 km: 1 - 0.25 + 1 - 0.04 = 1.71 over 10 years; one site: the pooled rate
+check_eq "2 1.71 10 0.171 0.157178 airport/world" "$got" "threat by hand: x 1.71, lambda 0.171, p 1-exp(-0.171)"
+run "$VIGIL" --db t.db sites threat 1 --kernel uniform --horizon 2 --format csv
+check_status 0 "threat of one site by id"
+check_match "$OUT" "^1,airport,,Origin,,0,0,2,2,10,0.2,airport/world," "uniform kernel: x = n = 2"
+run "$VIGIL" --db t.db sites threat --km 5 --format csv
+check_match "$OUT" "^1,airport,,Origin,,0,0,0,0,10,0," "5 km: nothing"
+run "$VIGIL" --db t.db sites threat --targets /nonexistent.csv
+check_status 1 "a missing table of target kinds: exit 1"
+
+# usage
+run "$VIGIL" --db s.db sites import s.csv
+check_status 2 "import without --kind: exit 2"
+run "$VIGIL" --db s.db sites import --kind harbour s.csv
+check_status 2 "an unknown kind: exit 2"
+check_contains "$ERR" "airport, railway, subway, mall, venue or other" "the kinds are listed"
+run "$VIGIL" --db s.db sites list --near 95,0
+check_status 2 "a latitude beyond 90: exit 2"
+run "$VIGIL" --db s.db sites threat --km 0
+check_status 2 "--km 0: exit 2"
+run "$VIGIL" --db s.db sites frobnicate
+check_status 2 "an unknown sub-command: exit 2"
+for sub in import list show threat; do
+    run "$VIGIL" sites $sub --help
+    check_status 0 "sites $sub --help"
+    check_contains "$OUT" "Usage: vigil [--db PATH] sites $sub" "sites $sub --help: usage"
+done
+run "$VIGIL" sites --help
+check_contains "$OUT" "threat" "sites --help lists the commands"
+
+finish
