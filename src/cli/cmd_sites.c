@@ -574,7 +574,7 @@ static int sites_show(struct cli *cli, int argc, char **argv)
 
 /* ---- threat ---- */
 
-/* Finds data/risk/target_kinds.csv (see the top of the file); path holds PATH_MAX bytes. */
+/* Finds data/risk/target_kinds.csv (see the top of the file) into path (n bytes). */
 static int find_targets(char *path, size_t n)
 {
     const char *env = getenv("VIGIL_DATA");
@@ -815,7 +815,7 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
     if (ctx.country)
         vg_country_region(ctx.country, &ctx.iso2);
 
-    char found[PATH_MAX];
+    char found[2 * PATH_MAX];
     if (!targets_path) {
         if (find_targets(found, sizeof(found)) != 0) {
             cli_fail("cannot find data/risk/target_kinds.csv (set VIGIL_DATA to the data "
