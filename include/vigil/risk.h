@@ -17,6 +17,7 @@
 #define VIGIL_RISK_H
 
 #include "vigil/error.h"
+#include "vigil/mem.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -231,8 +232,7 @@ struct vg_risk_state {
     size_t nanswers, nstale;
     struct vg_risk_rating ratings[VG_RISK_CRITERION_COUNT];
     size_t nratings;
-    char *strings_; /* private */
-    size_t strings_len_, strings_cap_;
+    struct vg_buf strings_; /* private: the text the pointers above point into */
 };
 
 /* A reader of states, holding its prepared statements: for one site or many in a row. */
@@ -240,7 +240,8 @@ struct vg_risk_reader;
 int vg_risk_reader_create(struct vg_store *st, const struct vg_risk_scales *s,
                           struct vg_risk_reader **out, struct vg_error *err);
 void vg_risk_reader_destroy(struct vg_risk_reader *r);
-/* Loads the state of site_id (of kind `kind`) into *state, replacing what it held. */
+/* Loads the state of site_id (of kind `kind`) into *state, replacing what it held. The strings
+ * of the state stay valid until the next load into it or vg_risk_state_cleanup. */
 int vg_risk_reader_load(struct vg_risk_reader *r, int64_t site_id, const char *kind,
                         struct vg_risk_state *state, struct vg_error *err);
 void vg_risk_state_init(struct vg_risk_state *state);

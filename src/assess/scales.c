@@ -394,9 +394,9 @@ static int read_checklist(struct vg_risk_scales *s, struct parse *p, struct vg_c
     int rc = header(p, r);
     size_t nrows = 0;
     while (!rc && (rc = next(p, r, &nrows)) == 1) {
-        int kind;
-        enum vg_risk_criterion crit;
-        double weight;
+        int kind = 0;
+        enum vg_risk_criterion crit = VG_RISK_ACCESSIBILITY;
+        double weight = 0;
         if ((rc = kind_field(p, 0, 1, &kind)) ||
             (rc = criterion_field(p, 2, VG_RISK_ACCESSIBILITY, VG_RISK_VULNERABILITY, &crit)) ||
             (rc = number(p, 3, 0, 100, 1, &weight)))
@@ -438,7 +438,7 @@ static int read_checklist(struct vg_risk_scales *s, struct parse *p, struct vg_c
 /* Reads lo,hi,label,description of a band into list (columns 1-4 of cols). */
 static int read_band(struct parse *p, struct band_list *list, int max)
 {
-    int lo, hi, rc;
+    int lo = 0, hi = 0, rc;
     if ((rc = whole(p, 1, 1, max, &lo)) || (rc = whole(p, 2, 1, max, &hi)))
         return rc;
     if (lo > hi)
@@ -466,7 +466,7 @@ static int read_carver(struct vg_risk_scales *s, struct parse *p, struct vg_csv 
     int rc = header(p, r);
     size_t nrows = 0;
     while (!rc && (rc = next(p, r, &nrows)) == 1) {
-        enum vg_risk_criterion c;
+        enum vg_risk_criterion c = VG_RISK_CRITICALITY;
         if ((rc = criterion_field(p, 0, 0, VG_RISK_CARVER_COUNT - 1, &c)) ||
             (rc = read_band(p, &s->carver[c], 10)))
             return rc;
@@ -503,8 +503,8 @@ static int read_defaults(struct vg_risk_scales *s, struct parse *p, struct vg_cs
     int rc = header(p, r);
     size_t nrows = 0;
     while (!rc && (rc = next(p, r, &nrows)) == 1) {
-        int kind, value;
-        enum vg_risk_criterion c;
+        int kind = 0, value = 0;
+        enum vg_risk_criterion c = VG_RISK_CRITICALITY;
         if ((rc = kind_field(p, 0, 0, &kind)) ||
             (rc = criterion_field(p, 2, 0, VG_RISK_CRITERION_COUNT - 1, &c)) ||
             (rc = whole(p, 3, 1, 10, &value)))
@@ -542,8 +542,8 @@ static int read_threat(struct vg_risk_scales *s, struct parse *p, struct vg_csv 
     int rc = header(p, r);
     size_t nrows = 0;
     while (!rc && (rc = next(p, r, &nrows)) == 1) {
-        int rating;
-        double pmin;
+        int rating = 1;
+        double pmin = 0;
         if ((rc = whole(p, 0, 1, 10, &rating)) || (rc = number(p, 1, 0, 1, 0, &pmin)))
             return rc;
         if (s->threat_seen[rating])

@@ -114,6 +114,30 @@ int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_serve(struct cli *cli, int argc, char **argv);
 int cmd_retention(struct cli *cli, int argc, char **argv);
 int cmd_sites(struct cli *cli, int argc, char **argv);
+int cmd_risk(struct cli *cli, int argc, char **argv);
+
+/* `vigil sites assess` (cmd_sites_assess.c), run by cmd_sites; argv[0] is "assess". */
+int cmd_sites_assess(struct cli *cli, int argc, char **argv);
+
+/* Shared by `vigil risk` and `vigil sites assess` (cmd_risk.c). */
+struct vg_risk_scales;
+struct vg_risk_state;
+struct vg_risk_result;
+struct vg_site;
+struct vg_threat;
+/* Finds rel (such as "risk/checklist-v1.csv") under $VIGIL_DATA, else beside the program
+ * (../data, ../../data, ../share/vigil), else /usr/share/vigil; 0 with its path, or -1. */
+int cli_data_path(const char *rel, char *path, size_t n);
+/* Loads the risk scales from dir, or (dir NULL) from data/risk found as cli_data_path does.
+ * Prints the error; returns 0 or -1. */
+int cli_risk_scales(const char *dir, struct vg_risk_scales **out);
+/* Loads the stored answers and ratings of site into state and scores it with threat (NULL: no
+ * estimate). Prints the error; returns 0 or -1. */
+int cli_risk_score_site(struct vg_store *store, const struct vg_risk_scales *scales,
+                        const struct vg_site *site, const struct vg_threat *threat,
+                        struct vg_risk_state *state, struct vg_risk_result *r);
+/* Prints a site's checklist with the state of each item, as a table. */
+void cli_risk_print_checklist(FILE *f, const struct vg_risk_result *r);
 
 /* The sub-commands of `vigil analyze`, one cmd_analyze_<name>.c each. argv[0] is the
  * sub-command's name. */

@@ -22,6 +22,7 @@ static const struct {
     {"key", cmd_key, "API keys: create, list, revoke"},
     {"audit", cmd_audit, "the audit log: verify its hash chain, list records"},
     {"sites", cmd_sites, "key sites: import, list, show, and the threat each faces"},
+    {"risk", cmd_risk, "key sites ranked by risk (CARVER+Shock, FEMA 426), or one explained"},
     {"retention", cmd_retention, "reports past their review date: list, or purge with --apply"},
     {"serve", cmd_serve, "the HTTP API for partner agencies (JSON, API keys, TLS)"},
 };
