@@ -74,7 +74,8 @@ int vg_report_get(struct vg_store *s, const struct vg_principal *p, int64_t id, 
 /* What vg_report_list selects. Zeroed (with a purpose), it gives the first page of everything
  * readable. */
 struct vg_report_query {
-    const char *text;    /* substring of title or body, ASCII case-insensitive; NULL: any */
+    const char *text;    /* words that title or body must contain, each as a word or the start of
+                          * one (full-text index, case and accents ignored); NULL or blank: any */
     const char *tlp;     /* one TLP label; NULL: any */
     const char *org;     /* owning organisation's name; NULL: any */
     int64_t after_id;    /* cursor: the "next" of the page before; 0: from the start */

@@ -59,6 +59,7 @@
 #include "vigil/incident.h"
 #include "vigil/store.h"
 
+#include "events.h"
 #include "journal.h"
 
 #include <errno.h>
@@ -87,6 +88,7 @@ struct vg_server {
     size_t max_body;
     unsigned port;
     struct journal *journal;
+    struct events_hub *hub;
     pthread_mutex_t write_lock;      /* held by a change and by a journal batch */
     pthread_mutex_t lock;            /* guards what follows */
     struct vg_store *pool[POOL_MAX]; /* idle connections */
@@ -109,6 +111,11 @@ struct request {
     json_t *reply;
     char *reply_text; /* or the reply as JSON text (vg_malloc'd) */
     int resumed;      /* the journal is done with the ticket */
+    /* A request for the event stream (GET /events) answers with the stream: */
+    int events;
+    int64_t events_after;
+    struct vg_principal who;
+    const char *key; /* in MHD's memory for the connection */
 };
 
 void vg_server_opts_init(struct vg_server_opts *o)
@@ -212,6 +219,8 @@ struct call {
     size_t data_len;
     json_t *body; /* the reply */
     char *text;   /* or the reply as a JSON text from the library (vg_malloc'd) */
+    int events;   /* or the event stream, after event id events_after */
+    int64_t events_after;
 };
 
 struct route {
@@ -721,6 +730,38 @@ static unsigned get_correlations(struct call *c)
     return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
 }
 
+/* GET /events: checks the request; run_request answers with the stream once it is recorded. */
+static unsigned get_events(struct call *c)
+{
+    unsigned status;
+    if ((status = need_purpose(c)))
+        return status;
+    const char *last = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Last-Event-ID");
+    if (last && param(c->p, "after"))
+        return fail(c, MHD_HTTP_BAD_REQUEST, "give Last-Event-ID or after, not both");
+    if (last) {
+        if (parse_int(last, 0, INT64_MAX, &c->events_after))
+            return fail(c, MHD_HTTP_BAD_REQUEST, "Last-Event-ID must be an event id");
+    } else if (param(c->p, "after")) {
+        if ((status = int_param(c, "after", 0, INT64_MAX, 0, &c->events_after)))
+            return status;
+    } else {
+        /* Only what happens from now on. */
+        sqlite3_stmt *q;
+        struct vg_error err;
+        static const char sql[] = "SELECT coalesce(max(id), 0) FROM events";
+        if (vg_store_stmt(c->store, sql, &q, &err))
+            return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+        int ok = sqlite3_step(q) == SQLITE_ROW;
+        c->events_after = ok ? sqlite3_column_int64(q, 0) : 0;
+        vg_store_stmt_done(c->store, q);
+        if (!ok)
+            return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    }
+    c->events = 1;
+    return MHD_HTTP_OK;
+}
+
 static unsigned post_group(struct call *c)
 {
     struct vg_error err;
@@ -747,6 +788,7 @@ static const struct route routes[] = {
     {"DELETE", "/api/v1/reports/{id}", "", 1, 0, 1, "delete", delete_report},
     {"GET", "/api/v1/reports/{id}/correlations", "", 1, 0, 1, "correlate", get_correlations},
     {"POST", "/api/v1/groups", "", 1, 1, 1, "group-create", post_group},
+    {"GET", "/api/v1/events", "after", 1, 0, 0, "subscribe", get_events},
 };
 
 /* 1 when path matches pattern, with the {id} segment (if any) in *id. */
@@ -830,6 +872,19 @@ static void on_recorded(struct journal_ticket *t)
     pthread_mutex_unlock(&srv->lock);
 }
 
+/* Answers with the event stream. */
+static enum MHD_Result reply_events(struct vg_server *srv, struct request *rq)
+{
+    const char *purpose = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Vigil-Purpose");
+    struct MHD_Response *resp = events_open(srv->hub, rq->conn, &rq->who, rq->key,
+                                            purpose ? purpose : "", rq->events_after);
+    if (!resp)
+        return reply_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    enum MHD_Result ret = MHD_queue_response(rq->conn, MHD_HTTP_OK, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
 /* Sends the answer of a request whose records the journal has handled. */
 static enum MHD_Result reply_recorded(struct request *rq)
 {
@@ -844,6 +899,8 @@ static enum MHD_Result reply_recorded(struct request *rq)
         return reply_error(rq->conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "the request could not be recorded in the audit log");
     }
+    if (rq->events)
+        return reply_events(rq->srv, rq);
     return text ? reply_text(rq->conn, rq->status, text)
                 : reply(rq->conn, rq->status, body, 0, NULL);
 }
@@ -894,6 +951,8 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
     }
     c->store = store;
     c->who = &who;
+    rq->who = who;
+    rq->key = key;
     int changes = strcmp(route->method, "GET") != 0;
     if (route->admin && who.role != VG_ROLE_ADMIN)
         status = fail(c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
@@ -967,6 +1026,8 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
     rq->status = status;
     rq->reply = c.body;
     rq->reply_text = c.text;
+    rq->events = c.events && status == MHD_HTTP_OK;
+    rq->events_after = c.events_after;
     rq->conn = conn;
     rq->ticket.done = on_recorded;
     pthread_mutex_lock(&srv->lock);
@@ -1095,6 +1156,7 @@ static void server_free(struct vg_server *s)
     if (!s)
         return;
     journal_stop(s->journal);
+    events_stop(s->hub); /* after MHD: the streams' responses are gone */
     for (int i = 0; i < s->npool; i++)
         vg_store_close(s->pool[i]);
     if (s->locks_ok) {
@@ -1135,7 +1197,8 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->write_lock, NULL);
     s->locks_ok = 1;
-    if ((rc = journal_start(s->db_path, &s->write_lock, &s->journal, err)))
+    if ((rc = journal_start(s->db_path, &s->write_lock, &s->journal, err)) ||
+        (rc = events_start(s->db_path, &s->hub, err)))
         goto fail;
     if (o->tls_cert && ((rc = read_file(o->tls_cert, &s->cert, err)) ||
                         (rc = read_file(o->tls_key, &s->key, err))))
@@ -1206,6 +1269,7 @@ void vg_server_stop(struct vg_server *s)
         pthread_mutex_lock(&s->lock);
         s->closing = 1;
         pthread_mutex_unlock(&s->lock);
+        events_close_all(s->hub);
         for (int i = 0; i < 10000; i++) {
             pthread_mutex_lock(&s->lock);
             int left = s->busy + s->waiting;

@@ -51,6 +51,7 @@
 #include "vigil/policy.h"
 #include "vigil/store.h"
 
+#include <ctype.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1072,13 +1073,49 @@ done:
     return rc;
 }
 
+/* The FTS5 query of a search text: every word a quoted prefix ("word"*, quotes doubled), all
+ * required, so that no character of the text is read as query syntax. A word without a letter
+ * or digit is left out (the tokenizer would make an empty phrase of it). *out is NULL when the
+ * text has no word (any report matches). */
+static int match_expression(const char *text, char **out, struct vg_error *err)
+{
+    struct vg_buf b;
+    vg_buf_init(&b, 4 * VG_REPORT_QUERY_MAX + 16);
+    *out = NULL;
+    for (const char *p = text; *p;) {
+        while (*p && is_space((unsigned char)*p))
+            p++;
+        if (!*p)
+            break;
+        const char *end = p;
+        int wordy = 0; /* the tokenizer keeps something of it */
+        for (; *end && !is_space((unsigned char)*end); end++)
+            wordy = wordy || isalnum((unsigned char)*end) || (unsigned char)*end >= 0x80;
+        if (!wordy) {
+            p = end;
+            continue;
+        }
+        int bad = vg_buf_printf(&b, "%s\"", b.len ? " " : "");
+        for (; p < end; p++)
+            bad = bad || (*p == '"' ? vg_buf_append(&b, "\"\"", 2) : vg_buf_putc(&b, *p));
+        if (bad || vg_buf_append(&b, "\"*", 2)) {
+            vg_buf_cleanup(&b);
+            return vg_error_set(err, VG_ENOMEM, "out of memory");
+        }
+    }
+    *out = b.len ? b.data : NULL;
+    if (!b.len)
+        vg_buf_cleanup(&b);
+    return 0;
+}
+
 static int report_list_locked(struct vg_store *s, const struct vg_principal *p,
                               const struct vg_report_query *q, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
     json_t *list = NULL, *out = NULL, *det = NULL;
-    char *detail = NULL;
+    char *detail = NULL, *match = NULL;
     int rc, step, limit;
     int64_t last = 0, next = 0;
     enum vg_tlp tlp = VG_TLP_CLEAR;
@@ -1105,14 +1142,16 @@ static int report_list_locked(struct vg_store *s, const struct vg_principal *p,
             "r.updated_at, r.review_due FROM reports r JOIN organisations o ON o.id = r.org_id "
             "JOIN users u ON u.id = r.author_id LEFT JOIN sharing_groups g ON g.id = r.group_id "
             "WHERE r.id > ?1 AND (?2 IS NULL OR r.tlp = ?2) AND (?3 IS NULL OR o.name = ?3) AND "
-            "(?4 IS NULL OR instr(lower(r.title), lower(?4)) > 0 OR "
-            "instr(lower(r.body), lower(?4)) > 0) ORDER BY r.id",
+            "(?4 IS NULL OR r.id IN (SELECT rowid FROM report_text WHERE report_text MATCH ?4)) "
+            "ORDER BY r.id",
             -1, &st, NULL) != SQLITE_OK)
         goto db;
     sqlite3_bind_int64(st, 1, q->after_id);
     bind_opt_text(st, 2, q->tlp ? vg_tlp_name(tlp) : NULL);
     bind_opt_text(st, 3, q->org);
-    bind_opt_text(st, 4, q->text && q->text[0] ? q->text : NULL);
+    if (q->text && (rc = match_expression(q->text, &match, err)))
+        goto fail;
+    bind_opt_text(st, 4, match);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         struct access a;
@@ -1160,6 +1199,7 @@ fail:
 done:
     json_decref(list);
     vg_free(detail);
+    vg_free(match);
     sqlite3_finalize(st);
     return rc;
 }

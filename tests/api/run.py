@@ -14,8 +14,10 @@ The access matrix: three organisations (Owner, Member, Outsider), a user of ever
 a sharing group G of Owner and Member made through POST /api/v1/groups, and one report by
 Owner's analyst for every TLP and distribution (TLP:RED ones name Member's analyst as recipient).
 Every user reads every report (GET /reports/ID and its correlations) and lists them; the status,
-the listing and the correlations are checked against may_read, the rule of docs/access-rules.md
-written out here independently of the C code.
+the listing, the correlations and the live event stream (GET /api/v1/events replayed from the
+matrix's first event: exactly the readable reports, in order, each with a correlation alert) are
+checked against may_read, the rule of docs/access-rules.md written out here independently of the
+C code.
 
 A case is a JSON object:
   name      what it checks
@@ -201,7 +203,55 @@ def concurrent_reads(port, key, check, n=160, workers=32):
     return 1 + n
 
 
-def access_matrix(port, keys, check):
+def read_events(port, key, after, until_report, purpose=PURPOSE, timeout=20):
+    """Opens GET /api/v1/events after event id `after` and reads server-sent events until the
+    report.created event of report `until_report`; returns the status and the events as
+    (event name, data) pairs, in order, then closes the connection."""
+    import socket
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    events = []
+    try:
+        headers = {"Authorization": "Bearer " + key, "Last-Event-ID": str(after)}
+        if purpose:
+            headers["X-Vigil-Purpose"] = purpose
+        conn.request("GET", "/api/v1/events", headers=headers)
+        resp = conn.getresponse()
+        if resp.status != 200:
+            resp.read()
+            return resp.status, events, resp.getheader("Content-Type")
+        name, data = None, None
+        try:
+            while True:
+                line = resp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[7:]
+                elif line.startswith("data: "):
+                    data = json.loads(line[6:])
+                elif line == "" and name:
+                    events.append((name, data))
+                    if name == "report.created" and data["report"]["id"] == until_report:
+                        break
+                    name, data = None, None
+        except socket.timeout:
+            pass
+        return resp.status, events, resp.getheader("Content-Type")
+    finally:
+        conn.close()
+
+
+def newest_event(db):
+    import sqlite3
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+    finally:
+        con.close()
+
+
+def access_matrix(port, keys, check, db):
     """Runs the access matrix; returns how many authenticated requests it made and the set of
     operations (operation()) it called."""
     n = 0
@@ -218,6 +268,7 @@ def access_matrix(port, keys, check):
     status, raw = api("owner-admin", "POST", "/api/v1/groups", {"name": "G", "members": []})
     check(status == 400, "groups: a taken name is 400", [status, raw])
 
+    first_event = newest_event(db)
     reports = []
     for tlp in TLPS:
         for dist in DISTS:
@@ -260,6 +311,44 @@ def access_matrix(port, keys, check):
             bad.append("%s lists %s, expected %s" % (user, listed, sorted(readable)))
     check(not bad, "matrix: %d users x %d reports read, correlated and listed as the rule says"
           % (len(users), len(reports)), bad[:20])
+
+    # The live event stream: every user gets the creation of exactly the reports it may read,
+    # in order, each with a correlation alert naming the other readable ones (they all share
+    # one indicator). A last report that everyone may read marks the end.
+    status, raw = api(AUTHOR, "POST", "/api/v1/reports",
+                      {"title": "marker", "tlp": "TLP:CLEAR", "distribution": "all"})
+    marker = json.loads(raw)["id"] if status == 201 else None
+    check(marker is not None, "events: the marker report is created", [status, raw])
+    bad = []
+    for user in users:
+        n += 1
+        ops.add(("GET", "/api/v1/events"))
+        status, events, ctype = read_events(port, keys[user], first_event, marker)
+        readable = [r["id"] for r in reports if may_read(user, r)]
+        created = [d["report"]["id"] for e, d in events if e == "report.created"]
+        n += 2 * len(created)  # each disclosed report is recorded as read and as correlated
+        if status != 200 or not (ctype or "").startswith("text/event-stream"):
+            bad.append("%s: status %s, Content-Type %r" % (user, status, ctype))
+        if created != readable + [marker]:
+            bad.append("%s: events for reports %s, expected %s" %
+                       (user, created, readable + [marker]))
+        for e, d in events:
+            if e == "alert":
+                others = {c["other_report"] for c in d["correlations"]}
+                if others != set(readable) - {d["report"]}:
+                    bad.append("%s: alert for %d links %s, expected %s" %
+                               (user, d["report"], sorted(others),
+                                sorted(set(readable) - {d["report"]})))
+        alerts = [d["report"] for e, d in events if e == "alert"]
+        if alerts != (readable if len(readable) > 1 else []):
+            bad.append("%s: alerts for %s, expected %s" % (user, alerts, readable))
+    check(not bad, "events: %d users each get exactly the reports they may read, and alerts"
+          % len(users), bad[:20])
+    n += 1
+    status, events, _ = read_events(port, keys[AUTHOR], first_event, marker, purpose=None)
+    check(status == 400, "events: a stream without X-Vigil-Purpose is 400", [status])
+    status, events, _ = read_events(port, BAD_KEY, first_event, marker)
+    check(status == 401, "events: a stream with an unknown key is 401", [status])
 
     # Changes: 404 when not readable, 403 when readable but not changeable.
     by = {(r["tlp"], r["distribution"]): r for r in reports}
@@ -392,7 +481,7 @@ def main():
                     problems = ["request failed: %r" % e]
                 check(not problems, name, problems)
                 audited += 1 if case.get("audited") else 0
-            n, matrix_ops = access_matrix(port, matrix_keys, check)
+            n, matrix_ops = access_matrix(port, matrix_keys, check, db)
             audited += n
             audited += concurrent_reads(port, keys["ANALYST_KEY"], check)
             problems = openapi_check(loaded, matrix_ops)

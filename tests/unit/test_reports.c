@@ -481,6 +481,36 @@ static void test_list(void **state)
     json_t *o = list_as(f, ANA, (struct vg_report_query){.text = "van"});
     assert_int_equal(json_array_size(json_object_get(o, "reports")), 2); /* body and title */
     json_decref(o);
+
+    /* full text: every word must be there, as a word or its start; case and accents do not
+     * matter; quotes and query syntax are only text, and a word without letters or digits
+     * asks for nothing */
+    int64_t accented = create_as(f, ANA,
+                                 "{\"title\":\"Fourgonnette volée\",\"body\":\"Vue près "
+                                 "du \\\"Café\\\" (quai) AND NOT port\",\"tlp\":"
+                                 "\"TLP:GREEN\",\"distribution\":\"community\"}");
+    static const struct {
+        const char *text;
+        size_t n;
+    } searches[] = {
+        {"VOLEE", 1},      {"fourgon", 1}, {"cafe quai", 1}, {"cafe van", 0},
+        {"white port", 1}, {"ort", 0},     {"\"Café\"", 1},  {"AND NOT", 1},
+        {"(quai) *:", 1},  {"NEAR(", 1},   {"  ", 9},        {"\"", 9},
+    };
+    for (size_t i = 0; i < sizeof(searches) / sizeof(searches[0]); i++) {
+        o = list_as(f, ANA, (struct vg_report_query){.text = searches[i].text});
+        json_t *arr = json_object_get(o, "reports");
+        if (json_array_size(arr) != searches[i].n)
+            fail_msg("search '%s': %zu reports, expected %zu", searches[i].text,
+                     json_array_size(arr), searches[i].n);
+        /* the white van's body has "near" and "port" */
+        int van =
+            strcmp(searches[i].text, "white port") == 0 || strcmp(searches[i].text, "NEAR(") == 0;
+        if (searches[i].n == 1 && !van)
+            assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "id")),
+                             accented);
+        json_decref(o);
+    }
     o = list_as(f, ANA, (struct vg_report_query){.tlp = "TLP:AMBER"});
     assert_int_equal(json_array_size(json_object_get(o, "reports")), 3);
     assert_true(json_is_null(json_object_get(o, "next")));
