@@ -43,6 +43,7 @@ static void help(FILE *f)
           "                                    [--near LAT,LON --km R] [--format F]\n"
           "       vigil [--db PATH] sites show SITE [--format table|json]\n"
           "       vigil [--db PATH] sites threat [SITE] [OPTIONS]\n"
+          "       vigil [--db PATH] sites assess SITE [OPTIONS]\n"
           "\n"
           "The registry of key sites (airports, railway and subway stations, malls,\n"
           "venues) and the threat each faces: comparable incidents per year near it,\n"
@@ -55,6 +56,7 @@ static void help(FILE *f)
           "  show     one site in full, by its id or its code (IATA, ICAO, station code)\n"
           "  threat   incidents per year expected at each site, and the probability of\n"
           "           at least one within a horizon\n"
+          "  assess   record a site's security checklist and CARVER+Shock ratings\n"
           "\n"
           "Run 'vigil sites COMMAND --help' for a command's options. The method is in\n"
           "docs/methods/threat.md, the formats in docs/sites.md.\n",
@@ -956,10 +958,8 @@ done:
 
 int cmd_sites(struct cli *cli, int argc, char **argv)
 {
-    static const struct cli_subcommand subs[] = {{"import", sites_import},
-                                                 {"list", sites_list},
-                                                 {"show", sites_show},
-                                                 {"threat", sites_threat},
-                                                 {NULL, NULL}};
+    static const struct cli_subcommand subs[] = {
+        {"import", sites_import}, {"list", sites_list},         {"show", sites_show},
+        {"threat", sites_threat}, {"assess", cmd_sites_assess}, {NULL, NULL}};
     return cli_subcommands(cli, "sites", subs, help, argc, argv);
 }
