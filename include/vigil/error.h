@@ -9,12 +9,12 @@
 
 enum {
     VG_OK = 0,
-    VG_ENOMEM = -1,   /* an allocation failed */
-    VG_EINVAL = -2,   /* an argument or a value is not acceptable */
-    VG_EIO = -3,      /* reading or writing a file failed */
-    VG_ETOOBIG = -4,  /* outside input passed one of the caps */
-    VG_EFORMAT = -5,  /* outside input is not in the expected format */
-    VG_EDB = -6,      /* the database refused an operation */
+    VG_ENOMEM = -1,    /* an allocation failed */
+    VG_EINVAL = -2,    /* an argument or a value is not acceptable */
+    VG_EIO = -3,       /* reading or writing a file failed */
+    VG_ETOOBIG = -4,   /* outside input passed one of the caps */
+    VG_EFORMAT = -5,   /* outside input is not in the expected format */
+    VG_EDB = -6,       /* the database refused an operation */
     VG_ENOTFOUND = -7, /* the thing asked for does not exist */
     VG_EPERM = -8      /* the caller may see the thing but not do this with it */
 };

@@ -44,12 +44,16 @@ struct vg_audit_sink *vg_store_audit_sink(struct vg_store *s);
 
 /* Runs SQL that returns no rows; on failure err holds SQLite's message. */
 int vg_store_exec(struct vg_store *s, const char *sql, struct vg_error *err);
-/* BEGIN IMMEDIATE: a transaction that will write, taking the write lock at once. */
+/* BEGIN IMMEDIATE: a transaction that will write, taking the write lock at once. Inside a
+ * transaction already open, a savepoint instead, which vg_store_commit releases and
+ * vg_store_rollback undoes alone: a change made by a library function can so run inside a
+ * caller's larger transaction (the server commits many changes at once) and still fail alone.
+ * Every successful vg_store_begin is ended by exactly one commit or rollback. */
 int vg_store_begin(struct vg_store *s, struct vg_error *err);
 /* BEGIN: a transaction that reads one consistent snapshot. */
 int vg_store_begin_read(struct vg_store *s, struct vg_error *err);
 int vg_store_commit(struct vg_store *s, struct vg_error *err);
-/* Rolls back the open transaction, if any. Never fails. */
+/* Rolls back the innermost open transaction or savepoint, if any. Never fails. */
 void vg_store_rollback(struct vg_store *s);
 
 /* Bulk mode, for writing much data at once: the database leaves WAL for a rollback journal, in

@@ -64,6 +64,7 @@ struct stream {
 
 struct events_hub {
     struct vg_store *store;
+    pthread_mutex_t *write_lock;
     pthread_mutex_t lock;
     pthread_cond_t wake;
     struct stream *streams;
@@ -316,6 +317,8 @@ static void pass(struct events_hub *hub)
     }
     if (!n)
         return;
+    if (hub->write_lock)
+        pthread_mutex_lock(hub->write_lock);
     int rc = vg_store_begin(hub->store, &err);
     for (int i = 0; i < n && !rc; i++) {
         int r = render_stream(hub, todo[i], &after[i], &text[i]);
@@ -330,6 +333,8 @@ static void pass(struct events_hub *hub)
         vg_store_rollback(hub->store);
     if (rc)
         vg_store_rollback(hub->store); /* nothing is delivered; the next pass tries again */
+    if (hub->write_lock)
+        pthread_mutex_unlock(hub->write_lock);
     for (int i = 0; i < n; i++) {
         if (!rc || end[i]) {
             todo[i]->after = after[i];
@@ -359,11 +364,13 @@ static void *run(void *arg)
     return NULL;
 }
 
-int events_start(const char *db_path, struct events_hub **out, struct vg_error *err)
+int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events_hub **out,
+                 struct vg_error *err)
 {
     struct events_hub *hub = vg_calloc(1, sizeof(*hub));
     if (!hub)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
+    hub->write_lock = write_lock;
     int rc = vg_store_open(db_path, 0, &hub->store, err);
     if (rc) {
         vg_free(hub);

@@ -6,6 +6,7 @@
 #include "vigil/error.h"
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdint.h>
 
 #define EVENTS_POLL_MS 250       /* how often the hub looks for new events */
@@ -16,7 +17,10 @@
 
 struct events_hub;
 
-int events_start(const char *db_path, struct events_hub **out, struct vg_error *err);
+/* Starts the hub on its own connection to db_path; write_lock (may be NULL) is held around each
+ * pass's transaction, to order it with the server's other writers. */
+int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events_hub **out,
+                 struct vg_error *err);
 /* Ends every stream (each gets the end of its response) without stopping the hub's thread. */
 void events_close_all(struct events_hub *hub);
 /* Stops the thread and frees the hub; every stream's response must be gone. Accepts NULL. */

@@ -1,4 +1,9 @@
-/* journal.c - group commit of the server's audit records.
+/* journal.c - group commit of the server's changes and audit records.
+ *
+ * Changes (POST, PUT, DELETE) go the same way: a ticket may carry a job, the change itself, run
+ * in the batch's transaction inside a savepoint of its own (vg_store_begin nests), so that a
+ * failed change is undone alone while the others of the batch commit together: each change and
+ * its record still commit at once, and many changes share one commit.
  *
  * Why. Every read is recorded, and a record must be committed before the answer leaves the
  * server (fail closed). One transaction per read makes every request take SQLite's write lock in
@@ -11,8 +16,9 @@
  * allocation (struct journal_entry: the entry and its strings). The journal is a queue of
  * tickets under a mutex and a condition variable, and one thread:
  *
- *   wait for tickets -> take the whole queue -> BEGIN IMMEDIATE -> vg_audit_append each record
- *   in queue order -> COMMIT -> set each ticket's rc -> call each ticket's done
+ *   wait for tickets -> take the whole queue -> BEGIN IMMEDIATE -> for each ticket in queue
+ *   order: its job, then vg_audit_append of each record -> COMMIT -> set each ticket's rc ->
+ *   call each ticket's done
  *
  * The order of records in the log is the order of submission. vg_audit_append reads the chain
  * head in the batch's transaction, so other processes (the command line) may append between
@@ -63,7 +69,7 @@ void journal_ticket_clear(struct journal_ticket *t)
 
 int journal_ticket_pending(const struct journal_ticket *t)
 {
-    return t->head != NULL;
+    return t->head != NULL || t->job != NULL;
 }
 
 /* Copies one string of an entry into the entry's block. */
@@ -116,6 +122,8 @@ static void commit_batch(struct journal *j, struct journal_ticket *batch)
     int rc = vg_store_begin(j->store, &err);
     for (struct journal_ticket *t = batch; t; t = t->next) {
         t->rc = rc;
+        if (t->job && !rc)
+            t->job(t, j->store);
         for (struct journal_entry *e = t->head; e && !rc && !t->rc; e = e->next)
             t->rc = vg_audit_append(j->store, &e->e, NULL, &err);
     }

@@ -8,6 +8,7 @@
 #define VIGIL_SERVER_JOURNAL_H
 
 #include "vigil/audit.h"
+#include "vigil/store.h"
 #include "vigil/error.h"
 
 #include <pthread.h>
@@ -16,6 +17,9 @@ struct journal_entry;
 
 /* The records of one request, and what to do once they are committed. */
 struct journal_ticket {
+    /* A change to make in the batch's transaction before the records (NULL: none). It records
+     * itself, on the connection it is given, whose transaction is open and writing. */
+    void (*job)(struct journal_ticket *t, struct vg_store *s);
     struct journal_entry *head, **tail;     /* the records, in order */
     int rc;                                 /* set by the journal: 0 committed, else a VG_E code */
     void (*done)(struct journal_ticket *t); /* called once by the journal thread, after rc */
@@ -25,7 +29,7 @@ struct journal_ticket {
 void journal_ticket_init(struct journal_ticket *t);
 /* Frees the records (the ticket itself belongs to its owner). */
 void journal_ticket_clear(struct journal_ticket *t);
-/* 1 when the ticket holds records to commit. */
+/* 1 when the ticket holds a job or records to commit. */
 int journal_ticket_pending(const struct journal_ticket *t);
 /* The audit sink that copies records into ticket t. */
 struct vg_audit_sink journal_sink(struct journal_ticket *t);

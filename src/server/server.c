@@ -28,21 +28,24 @@
  * record of a read gives a 500 that is recorded twice.
  *
  * The audit records of a request are committed before anything is sent (fail closed). A change
- * commits its record in its own transaction. Every other record (reads, searches, refusals) is
- * taken by the connection's audit sink into the request's ticket; the request is then suspended
- * (MHD_suspend_connection) and the ticket handed to the journal (journal.c), which commits the
- * records of all waiting requests in one transaction and resumes each request, whose answer is
- * then sent, or replaced by a 500 when its records could not be committed. 404 and 405 are
- * answered before authentication and are not recorded: they disclose nothing but the public list
- * of routes. Every reply is a JSON document (Content-Type application/json); the library's JSON
- * texts are sent as they are, and jansson's are handed to MHD without a copy.
+ * (POST, PUT, DELETE) is authenticated and checked in the worker, then suspended and made by the
+ * journal in its next batch, in a savepoint of its own, with its record. Every other record (reads,
+ * searches, refusals) is taken by the connection's audit sink into the request's ticket; the
+ * request is then suspended (MHD_suspend_connection) and the ticket handed to the journal
+ * (journal.c), which commits the records of all waiting requests in one transaction and resumes
+ * each request, whose answer is then sent, or replaced by a 500 when its records could not be
+ * committed. 404 and 405 are answered before authentication and are not recorded: they disclose
+ * nothing but the public list of routes. Every reply is a JSON document (Content-Type
+ * application/json); the library's JSON texts are sent as they are, and jansson's are handed to MHD
+ * without a copy.
  *
  * Threads and SQLite: the server keeps a pool of connections (vg_store); a request takes one in
  * the worker thread that serves it and gives it back before it returns or suspends, so no
  * connection is ever used by two threads at once, and each keeps its prepared statements from
- * one request to the next. Changes hold the server's write lock (as do the journal's batches), so
- * the server's own writers queue on a mutex instead of SQLite's busy-wait; SQLite's locks and the
- * store's busy time-out still order them with other processes.
+ * one request to the next. The server writes from two threads only, the journal's and the event
+ * hub's, which take the server's write lock around their transactions, so that they queue on a
+ * mutex instead of SQLite's busy-wait; SQLite's locks and the store's busy time-out still order
+ * them with other processes.
  *
  * Ownership: struct vg_server owns the daemon, its copy of the database path and the PEM texts
  * (MHD reads them while running). struct request (MHD's per-request pointer) is allocated on the
@@ -89,7 +92,7 @@ struct vg_server {
     unsigned port;
     struct journal *journal;
     struct events_hub *hub;
-    pthread_mutex_t write_lock;      /* held by a change and by a journal batch */
+    pthread_mutex_t write_lock;      /* held by a journal batch and an event pass */
     pthread_mutex_t lock;            /* guards what follows */
     struct vg_store *pool[POOL_MAX]; /* idle connections */
     int npool;
@@ -115,7 +118,8 @@ struct request {
     int events;
     int64_t events_after;
     struct vg_principal who;
-    const char *key; /* in MHD's memory for the connection */
+    const char *key;           /* in MHD's memory for the connection */
+    struct deferred *deferred; /* a change left to the journal's batch */
 };
 
 void vg_server_opts_init(struct vg_server_opts *o)
@@ -927,6 +931,50 @@ static int record(struct vg_store *store, const struct vg_principal *who, const 
     return rc;
 }
 
+/* A change waiting for the journal: what its handler needs once the request's stack is gone. */
+struct deferred {
+    struct params p;
+    struct call c;
+    const struct route *route;
+    const char *url; /* in MHD's memory for the connection */
+};
+
+static void deferred_free(struct deferred *d)
+{
+    if (!d)
+        return;
+    vg_buf_cleanup(&d->p.text);
+    json_decref(d->c.body);
+    vg_free(d->c.text);
+    vg_free(d);
+}
+
+/* The journal's job for a change: runs the handler on the journal's connection, inside the
+ * batch's transaction, and records what the library did not. */
+static void run_change(struct journal_ticket *t, struct vg_store *store)
+{
+    struct request *rq = (struct request *)((char *)t - offsetof(struct request, ticket));
+    struct deferred *d = rq->deferred;
+    struct call *c = &d->c;
+    c->store = store;
+    c->who = &rq->who;
+    unsigned status = d->route->run(c);
+    int recorded = d->route->audits && status >= 200 && status < 300;
+    if (!recorded && record(store, &rq->who, d->route->action, d->url,
+                            d->p.text.len ? d->p.text.data : "", c->purpose, status)) {
+        json_decref(c->body);
+        vg_free(c->text);
+        c->text = NULL;
+        status = fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      "the request could not be recorded in the audit log");
+    }
+    rq->status = status;
+    rq->reply = c->body;
+    rq->reply_text = c->text;
+    c->body = NULL;
+    c->text = NULL;
+}
+
 /* Runs an authenticated route on a pooled connection whose audit records go to rq's ticket.
  * Returns the status; the reply is in c->body or c->text. */
 static unsigned run_authenticated(struct vg_server *srv, const struct route *route, const char *url,
@@ -959,9 +1007,8 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
     else if (bad)
         status = fail(c, MHD_HTTP_BAD_REQUEST, c->p->bad);
     else if (changes) {
-        pthread_mutex_lock(&srv->write_lock);
-        status = route->run(c);
-        pthread_mutex_unlock(&srv->write_lock);
+        pool_put(srv, store);
+        return 0; /* made in the journal's next batch: run_change */
     } else {
         status = route->run(c);
     }
@@ -1016,7 +1063,27 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
     }
     int unrecorded = 0;
     status = run_authenticated(srv, route, url, rq, &c, key, bad, &unrecorded);
-    vg_buf_cleanup(&p.text);
+    if (status == 0) {
+        /* A change: its handler runs in the journal's batch (run_change). */
+        struct deferred *d = vg_malloc(sizeof(*d));
+        if (!d) {
+            vg_buf_cleanup(&p.text);
+            return reply_error(conn, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        }
+        d->p = p;
+        d->c = c;
+        d->c.p = &d->p;
+        d->c.store = NULL;
+        d->c.who = &rq->who;
+        d->route = route;
+        d->url = url;
+        rq->deferred = d;
+        rq->ticket.job = run_change;
+        c.body = NULL;
+        c.text = NULL;
+    } else {
+        vg_buf_cleanup(&p.text);
+    }
     if (unrecorded || !journal_ticket_pending(&rq->ticket))
         return c.text ? reply_text(conn, status, c.text)
                       : reply(conn, status, c.body, status == MHD_HTTP_UNAUTHORIZED, NULL);
@@ -1116,6 +1183,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         journal_ticket_clear(&rq->ticket);
         json_decref(rq->reply);
         vg_free(rq->reply_text);
+        deferred_free(rq->deferred);
     }
     vg_free(rq);
     *con_cls = NULL;
@@ -1198,7 +1266,7 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
     pthread_mutex_init(&s->write_lock, NULL);
     s->locks_ok = 1;
     if ((rc = journal_start(s->db_path, &s->write_lock, &s->journal, err)) ||
-        (rc = events_start(s->db_path, &s->hub, err)))
+        (rc = events_start(s->db_path, &s->write_lock, &s->hub, err)))
         goto fail;
     if (o->tls_cert && ((rc = read_file(o->tls_cert, &s->cert, err)) ||
                         (rc = read_file(o->tls_key, &s->key, err))))

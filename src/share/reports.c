@@ -770,7 +770,7 @@ int vg_report_create(struct vg_store *s, const struct vg_principal *p, const cha
     sqlite3_stmt *st = NULL;
     struct draft d;
     char at[VG_ACCOUNT_TIME_SIZE];
-    int rc;
+    int rc, began = 0;
     memset(&d, 0, sizeof(d));
     if (!valid_principal(p))
         return vg_error_set(err, VG_EINVAL, "no principal");
@@ -782,6 +782,7 @@ int vg_report_create(struct vg_store *s, const struct vg_principal *p, const cha
     vg_account_time(now, at);
     if ((rc = vg_store_begin(s, err)))
         goto fail;
+    began = 1;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO reports (title, body, tlp, distribution, group_id, "
                            "source_reliability, info_credibility, statement, review_due, "
@@ -809,7 +810,8 @@ db:
     rc = db_fail(db, err);
 fail:
     sqlite3_finalize(st);
-    vg_store_rollback(s);
+    if (began)
+        vg_store_rollback(s);
     draft_cleanup(&d);
     return rc;
 }
@@ -823,14 +825,19 @@ static int may_change(const struct vg_principal *p, const struct access *a)
 
 /* Opens the transaction of a change to report id and checks that p may make it: the report is
  * readable (else VG_ENOTFOUND, as if it did not exist) and p its author or an admin or analyst of
- * its owning organisation (else VG_EPERM). On failure the caller rolls back. */
+ * its owning organisation (else VG_EPERM). *began says whether the transaction was opened: on
+ * failure the caller rolls it back then. */
 static int begin_change(struct vg_store *s, const struct vg_principal *p, int64_t id,
-                        const char *verb, struct access *a, struct vg_error *err)
+                        const char *verb, struct access *a, int *began, struct vg_error *err)
 {
+    *began = 0;
     if (!valid_principal(p))
         return vg_error_set(err, VG_EINVAL, "no principal");
     int rc = vg_store_begin(s, err);
-    if (rc || (rc = load_readable(s, p, id, a, err)))
+    if (rc)
+        return rc;
+    *began = 1;
+    if ((rc = load_readable(s, p, id, a, err)))
         return rc;
     if (!may_change(p, a))
         return vg_error_set(err, VG_EPERM,
@@ -848,10 +855,10 @@ int vg_report_update(struct vg_store *s, const struct vg_principal *p, int64_t i
     struct draft d;
     struct access a;
     char at[VG_ACCOUNT_TIME_SIZE];
-    int rc;
+    int rc, began;
     memset(&d, 0, sizeof(d));
     memset(&a, 0, sizeof(a));
-    if ((rc = begin_change(s, p, id, "change", &a, err)))
+    if ((rc = begin_change(s, p, id, "change", &a, &began, err)))
         goto fail;
     if ((rc = parse_report(db, p, json, len, &d, err)))
         goto fail;
@@ -879,7 +886,8 @@ db:
     rc = db_fail(db, err);
 fail:
     sqlite3_finalize(st);
-    vg_store_rollback(s);
+    if (began)
+        vg_store_rollback(s);
     access_cleanup(&a);
     draft_cleanup(&d);
     return rc;
@@ -910,9 +918,9 @@ int vg_report_delete(struct vg_store *s, const struct vg_principal *p, int64_t i
 {
     sqlite3 *db = vg_store_db(s);
     struct access a;
-    int rc;
+    int rc, began;
     memset(&a, 0, sizeof(a));
-    if ((rc = begin_change(s, p, id, "delete", &a, err)))
+    if ((rc = begin_change(s, p, id, "delete", &a, &began, err)))
         goto fail;
     if ((rc = delete_rows(db, id, err)) ||
         (rc = record(s, p->user, p->org, "delete", id, purpose, NULL, err)) ||
@@ -921,7 +929,8 @@ int vg_report_delete(struct vg_store *s, const struct vg_principal *p, int64_t i
     access_cleanup(&a);
     return 0;
 fail:
-    vg_store_rollback(s);
+    if (began)
+        vg_store_rollback(s);
     access_cleanup(&a);
     return rc;
 }

@@ -32,6 +32,7 @@ struct vg_store {
         sqlite3_stmt *st;
     } stmts[STMT_CACHE];
     int nstmts;
+    int nested; /* savepoints opened by vg_store_begin inside a transaction */
 };
 
 /* Migration N (1-based) is migrations[N-1]. Append only: never edit a migration that shipped. */
@@ -261,11 +262,17 @@ static int run_cached(struct vg_store *s, const char *sql, struct vg_error *err)
 }
 
 static const char begin_sql[] = "BEGIN IMMEDIATE", begin_read_sql[] = "BEGIN",
-                  commit_sql[] = "COMMIT";
+                  commit_sql[] = "COMMIT", savepoint_sql[] = "SAVEPOINT vg_nested",
+                  release_sql[] = "RELEASE vg_nested";
 
 int vg_store_begin(struct vg_store *s, struct vg_error *err)
 {
-    return run_cached(s, begin_sql, err);
+    if (sqlite3_get_autocommit(s->db))
+        return run_cached(s, begin_sql, err);
+    int rc = run_cached(s, savepoint_sql, err);
+    if (!rc)
+        s->nested++;
+    return rc;
 }
 
 int vg_store_begin_read(struct vg_store *s, struct vg_error *err)
@@ -275,13 +282,27 @@ int vg_store_begin_read(struct vg_store *s, struct vg_error *err)
 
 int vg_store_commit(struct vg_store *s, struct vg_error *err)
 {
-    return run_cached(s, commit_sql, err);
+    if (!s->nested)
+        return run_cached(s, commit_sql, err);
+    int rc = run_cached(s, release_sql, err);
+    if (!rc)
+        s->nested--;
+    return rc;
 }
 
 void vg_store_rollback(struct vg_store *s)
 {
-    if (s && !sqlite3_get_autocommit(s->db))
+    if (!s || sqlite3_get_autocommit(s->db)) {
+        if (s)
+            s->nested = 0; /* SQLite ended the transaction itself (an error that rolls back) */
+        return;
+    }
+    if (s->nested) {
+        sqlite3_exec(s->db, "ROLLBACK TO vg_nested; RELEASE vg_nested", NULL, NULL, NULL);
+        s->nested--;
+    } else {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
 }
 
 /* Sets the journal mode; returns 0 when the database is in that mode afterwards. */

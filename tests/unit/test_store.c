@@ -300,6 +300,37 @@ static void test_exec_and_transactions(void **state)
     assert_int_equal(count(s), 1);
     /* No transaction to commit. */
     assert_int_equal(vg_store_commit(s, &err), VG_EDB);
+
+    /* Inside a transaction, begin opens a savepoint: a nested change fails alone, another one
+     * is kept, and the outer commit writes what is left. */
+    assert_int_equal(vg_store_begin(s, &err), 0);
+    assert_int_equal(vg_store_exec(s,
+                                   "INSERT INTO incidents (year, source, source_id, row_hash) "
+                                   "VALUES (2002, 'GTD', 'b', 2)",
+                                   &err),
+                     0);
+    assert_int_equal(vg_store_begin(s, &err), 0);
+    assert_int_equal(vg_store_exec(s,
+                                   "INSERT INTO incidents (year, source, source_id, row_hash) "
+                                   "VALUES (2003, 'GTD', 'c', 3)",
+                                   &err),
+                     0);
+    vg_store_rollback(s); /* the savepoint only */
+    assert_int_equal(sqlite3_get_autocommit(vg_store_db(s)), 0);
+    assert_int_equal(vg_store_begin(s, &err), 0);
+    assert_int_equal(vg_store_exec(s,
+                                   "INSERT INTO incidents (year, source, source_id, row_hash) "
+                                   "VALUES (2004, 'GTD', 'd', 4)",
+                                   &err),
+                     0);
+    assert_int_equal(vg_store_commit(s, &err), 0); /* released into the outer transaction */
+    assert_int_equal(sqlite3_get_autocommit(vg_store_db(s)), 0);
+    assert_int_equal(vg_store_commit(s, &err), 0);
+    assert_int_equal(sqlite3_get_autocommit(vg_store_db(s)), 1);
+    assert_int_equal(count(s), 3);
+    assert_string_equal(query1(s, "SELECT group_concat(source_id, '') FROM (SELECT source_id "
+                                  "FROM incidents ORDER BY source_id)"),
+                        "abd");
     vg_store_close(s);
 }
 
