@@ -54,15 +54,11 @@
 
 #include "vigil/accounts.h"
 #include "vigil/audit.h"
-#include "vigil/groups.h"
 #include "vigil/mem.h"
-#include "vigil/reports.h"
-#include "vigil/select.h"
-#include "vigil/stats.h"
-#include "vigil/incident.h"
 #include "vigil/store.h"
 
 #include "events.h"
+#include "http.h"
 #include "journal.h"
 
 #include <errno.h>
@@ -81,8 +77,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define QUERY_MAX 8192 /* bytes of a request's parameters as recorded in the audit log */
-#define POOL_MAX 64    /* idle database connections kept */
+#define POOL_MAX 64 /* idle database connections kept */
 
 struct vg_server {
     struct MHD_Daemon *daemon;
@@ -198,34 +193,7 @@ static const char *bearer_key(struct MHD_Connection *conn)
     return *h ? h : NULL;
 }
 
-/* ---- routes: what each endpoint does with its parameters ---- */
-
-/* The query parameters of a request, checked against the ones its route accepts. */
-struct params {
-    const char *allowed; /* comma-separated names */
-    const char *where[VG_FILTER_MAX_WHERE];
-    size_t nwhere;
-    const char *name[8], *value[8]; /* parameters given once */
-    size_t n;
-    char bad[160];      /* the first problem; "" when none */
-    struct vg_buf text; /* "k=v&k=v", decoded, for the audit record */
-};
-
-/* What a handler gets, and the reply it builds. */
-struct call {
-    struct MHD_Connection *conn;
-    struct vg_store *store;         /* NULL for a route without a key */
-    const struct vg_principal *who; /* NULL for a route without a key */
-    struct params *p;
-    int64_t id;          /* the {id} of the path; 0 when it has none */
-    const char *purpose; /* X-Vigil-Purpose, or NULL */
-    const char *data;    /* the request body (data_len bytes, NUL-terminated) */
-    size_t data_len;
-    json_t *body; /* the reply */
-    char *text;   /* or the reply as a JSON text from the library (vg_malloc'd) */
-    int events;   /* or the event stream, after event id events_after */
-    int64_t events_after;
-};
+/* ---- routes ---- */
 
 struct route {
     const char *method;
@@ -238,561 +206,21 @@ struct route {
     unsigned (*run)(struct call *c);
 };
 
-static unsigned fail(struct call *c, unsigned status, const char *msg)
-{
-    c->body = json_pack("{ss}", "error", msg);
-    return status;
-}
-
-static int listed(const char *list, const char *name)
-{
-    size_t n = strlen(name);
-    for (const char *p = list; *p;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        if (len == n && memcmp(p, name, n) == 0)
-            return 1;
-        p += len + (comma != NULL);
-    }
-    return 0;
-}
-
-static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *key,
-                                const char *value)
-{
-    struct params *p = cls;
-    (void)kind;
-    if (!value)
-        value = "";
-    if ((p->text.len && vg_buf_putc(&p->text, '&')) ||
-        vg_buf_printf(&p->text, "%s=%s", key, value)) {
-        snprintf(p->bad, sizeof(p->bad), "the query is longer than %d bytes", QUERY_MAX);
-        return MHD_NO;
-    }
-    if (*p->bad)
-        return MHD_YES;
-    if (!listed(p->allowed, key)) {
-        snprintf(p->bad, sizeof(p->bad), "unknown parameter '%.64s'", key);
-    } else if (strcmp(key, "where") == 0) {
-        if (p->nwhere == VG_FILTER_MAX_WHERE)
-            snprintf(p->bad, sizeof(p->bad), "at most %d where parameters", VG_FILTER_MAX_WHERE);
-        else
-            p->where[p->nwhere++] = value;
-    } else {
-        for (size_t i = 0; i < p->n; i++)
-            if (strcmp(p->name[i], key) == 0) {
-                snprintf(p->bad, sizeof(p->bad), "parameter '%.64s' given more than once", key);
-                return MHD_YES;
-            }
-        if (p->n < sizeof(p->name) / sizeof(p->name[0])) {
-            p->name[p->n] = key;
-            p->value[p->n++] = value;
-        }
-    }
-    return MHD_YES;
-}
-
-/* Reads and checks the query parameters of a request; 0, or -1 with p->bad set. */
-static int params_read(struct params *p, struct MHD_Connection *conn, const char *allowed)
-{
-    memset(p, 0, sizeof(*p));
-    p->allowed = allowed;
-    vg_buf_init(&p->text, QUERY_MAX);
-    if (vg_buf_putc(&p->text, '\0'))
-        snprintf(p->bad, sizeof(p->bad), "out of memory");
-    p->text.len = 0;
-    if (!*p->bad)
-        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, p);
-    if (!*p->bad) {
-        json_t *probe = json_string(p->text.data);
-        if (!probe)
-            snprintf(p->bad, sizeof(p->bad), "the query is not UTF-8");
-        json_decref(probe);
-    }
-    return *p->bad ? -1 : 0;
-}
-
-static const char *param(const struct params *p, const char *name)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->name[i], name) == 0)
-            return p->value[i];
-    return NULL;
-}
-
-/* Parses the whole of s as a decimal number from lo to hi; 0 or -1. */
-static int parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || *s == ' ' || *s == '+' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* The optional integer parameter name, default dflt, from lo to hi; 0 or a 400 reply. */
-static unsigned int_param(struct call *c, const char *name, int64_t lo, int64_t hi, int64_t dflt,
-                          int64_t *out)
-{
-    const char *s = param(c->p, name);
-    *out = dflt;
-    if (s && parse_int(s, lo, hi, out)) {
-        char msg[160];
-        snprintf(msg, sizeof(msg), "%s must be a whole number from %lld to %lld", name,
-                 (long long)lo, (long long)hi);
-        return fail(c, MHD_HTTP_BAD_REQUEST, msg);
-    }
-    return 0;
-}
-
-/* The filter of where, from and to; 0 or a 400 reply. The filter borrows the parameters. */
-static unsigned filter_params(struct call *c, struct vg_filter *f)
-{
-    struct vg_error err;
-    const char *from = param(c->p, "from"), *to = param(c->p, "to");
-    vg_error_clear(&err);
-    vg_filter_init(f);
-    for (size_t i = 0; i < c->p->nwhere; i++)
-        if (vg_filter_add_where(f, c->p->where[i], &err))
-            return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
-    if ((from && vg_date_key(from, 0, &f->from, &err)) || (to && vg_date_key(to, 1, &f->to, &err)))
-        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
-    return 0;
-}
-
-static unsigned get_health(struct call *c)
-{
-    c->body = json_pack("{ss}", "status", "ok");
-    return MHD_HTTP_OK;
-}
-
-/* A column of the current row as JSON; NULL when out of memory or the text is not UTF-8. */
-static json_t *column_json(sqlite3_stmt *st, int i)
-{
-    switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        return json_integer(sqlite3_column_int64(st, i));
-    case SQLITE_FLOAT:
-        return json_real(sqlite3_column_double(st, i));
-    case SQLITE_NULL:
-        return json_null();
-    default:
-        return json_stringn((const char *)sqlite3_column_text(st, i),
-                            (size_t)sqlite3_column_bytes(st, i));
-    }
-}
-
-/* Incidents by id, after the cursor, matching the filter: plain SQL with bound parameters. */
-static unsigned get_incidents(struct call *c)
-{
-    static const char *const column[VG_DIM_COUNT] = {
-        [VG_DIM_YEAR] = "year",     [VG_DIM_MONTH] = "month",      [VG_DIM_COUNTRY] = "country",
-        [VG_DIM_REGION] = "region", [VG_DIM_ATTACK] = "attack",    [VG_DIM_TARGET] = "target",
-        [VG_DIM_WEAPON] = "weapon", [VG_DIM_GROUP] = "group_name", [VG_DIM_SOURCE] = "source"};
-    struct vg_filter f;
-    int64_t after, limit;
-    unsigned status;
-    if ((status = filter_params(c, &f)) ||
-        (status = int_param(c, "after", 0, INT64_MAX, 0, &after)) ||
-        (status = int_param(c, "limit", 1, 1000, 100, &limit)))
-        return status;
-
-    struct vg_buf sql;
-    sqlite3_stmt *st = NULL;
-    json_t *rows = json_array();
-    int64_t last = 0, n = 0;
-    int more = 0, rc = rows ? 0 : VG_ENOMEM;
-    const int extra_col = 22; /* the index of extra, the last column selected */
-    vg_buf_init(&sql, 16384);
-    if (!rc)
-        rc = vg_buf_printf(&sql, "SELECT id, source, source_id, year, month, day, country, "
-                                 "region, provstate, city, latitude, longitude, specificity, "
-                                 "attack, target, weapon, group_name AS \"group\", killed, "
-                                 "wounded, success, suicide, summary, extra FROM incidents "
-                                 "WHERE id > ?");
-    for (int d = 0; !rc && d < VG_DIM_COUNT; d++) {
-        int first = 1;
-        for (size_t i = 0; !rc && i < f.nwhere; i++) {
-            if ((int)f.where[i].field != d)
-                continue;
-            rc = vg_buf_printf(&sql, "%s%s %s", first ? " AND (" : " OR ", column[d],
-                               *f.where[i].value ? "= ?" : "IS NULL");
-            first = 0;
-        }
-        if (!rc && !first)
-            rc = vg_buf_putc(&sql, ')');
-    }
-    if (!rc && f.from)
-        rc = vg_buf_printf(&sql, " AND year * 10000 + coalesce(month, 0) * 100 + "
-                                 "coalesce(day, 0) >= ?");
-    if (!rc && f.to)
-        rc = vg_buf_printf(&sql, " AND year * 10000 + coalesce(month, 0) * 100 + "
-                                 "coalesce(day, 0) <= ?");
-    if (!rc)
-        rc = vg_buf_printf(&sql, " ORDER BY id LIMIT ?");
-    if (!rc && sqlite3_prepare_v2(vg_store_db(c->store), sql.data, -1, &st, NULL) != SQLITE_OK)
-        rc = VG_EDB;
-    if (!rc) {
-        int k = 1;
-        sqlite3_bind_int64(st, k++, after);
-        for (int d = 0; d < VG_DIM_COUNT; d++)
-            for (size_t i = 0; i < f.nwhere; i++)
-                if ((int)f.where[i].field == d && *f.where[i].value)
-                    sqlite3_bind_text(st, k++, f.where[i].value, -1, SQLITE_STATIC);
-        if (f.from)
-            sqlite3_bind_int64(st, k++, f.from);
-        if (f.to)
-            sqlite3_bind_int64(st, k++, f.to);
-        sqlite3_bind_int64(st, k, limit + 1);
-    }
-    while (!rc) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = VG_EDB;
-            break;
-        }
-        if (n == limit) {
-            more = 1;
-            break;
-        }
-        json_t *row = json_object();
-        for (int i = 0; row && i < extra_col; i++) {
-            json_t *v = column_json(st, i);
-            if (!v || json_object_set_new(row, sqlite3_column_name(st, i), v)) {
-                json_decref(row);
-                row = NULL;
-            }
-        }
-        /* extra is stored as JSON text and given out as a nested object. The store writes only
-         * objects there, but a row whose text does not parse as one (an older or hand-edited
-         * database) loses the field rather than failing the whole page: the other fields are
-         * still worth having. Running out of memory while parsing looks the same, which is
-         * accepted: jansson does not tell the two apart. */
-        if (row && sqlite3_column_type(st, extra_col) == SQLITE_TEXT) {
-            json_t *extra = json_loadb((const char *)sqlite3_column_text(st, extra_col),
-                                       (size_t)sqlite3_column_bytes(st, extra_col), 0, NULL);
-            if (json_is_object(extra)) {
-                if (json_object_set_new(row, "extra", extra)) {
-                    json_decref(row);
-                    row = NULL;
-                }
-            } else {
-                json_decref(extra);
-            }
-        }
-        if (!row || json_array_append_new(rows, row)) {
-            rc = VG_ENOMEM;
-            break;
-        }
-        last = sqlite3_column_int64(st, 0);
-        n++;
-    }
-    sqlite3_finalize(st);
-    vg_buf_cleanup(&sql);
-    if (rc) {
-        json_decref(rows);
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the incidents could not be read");
-    }
-    c->body =
-        json_pack("{so so}", "incidents", rows, "next", more ? json_integer(last) : json_null());
-    return MHD_HTTP_OK;
-}
-
-/* Grouped counts, as `vigil stats --format json` gives them. */
-static unsigned get_stats(struct call *c)
-{
-    struct vg_stats_query q;
-    struct vg_stats_result *r = NULL;
-    struct vg_error err;
-    const char *by = param(c->p, "by"), *measure = param(c->p, "measure");
-    unsigned status;
-    vg_error_clear(&err);
-    vg_stats_query_init(&q);
-    if ((status = filter_params(c, &q.filter)))
-        return status;
-    if ((by && vg_stats_set_dims(&q, by, &err)) ||
-        (measure && vg_stats_set_measures(&q, measure, &err)))
-        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
-    int rc = vg_stats_run(c->store, &q, &r, &err);
-    if (rc == VG_EINVAL)
-        return fail(c, MHD_HTTP_BAD_REQUEST, err.message);
-    if (rc)
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the statistics could not be computed");
-    json_t *rows = json_array();
-    for (size_t i = 0; rows && i < r->nrows; i++) {
-        json_t *row = json_object();
-        for (size_t d = 0; row && d < r->ndims; d++) {
-            const char *k = r->keys[i * r->ndims + d];
-            json_t *v = !k                              ? json_null()
-                        : vg_dim_is_numeric(r->dims[d]) ? json_integer(strtoll(k, NULL, 10))
-                                                        : json_string(k);
-            if (!v || json_object_set_new(row, vg_dim_name(r->dims[d]), v)) {
-                json_decref(row);
-                row = NULL;
-            }
-        }
-        for (size_t m = 0; row && m < r->nmeasures; m++) {
-            int64_t v = r->values[i * r->nmeasures + m];
-            if (json_object_set_new(row, vg_measure_name(r->measures[m]),
-                                    v == VG_NULL_INT ? json_null() : json_integer(v))) {
-                json_decref(row);
-                row = NULL;
-            }
-        }
-        if (!row || json_array_append_new(rows, row)) {
-            json_decref(rows);
-            rows = NULL;
-        }
-    }
-    vg_stats_result_destroy(r);
-    if (!rows)
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    c->body = json_pack("{so}", "rows", rows);
-    return MHD_HTTP_OK;
-}
-
-struct audit_page {
-    json_t *records;
-    int64_t n, limit, last;
-    int more;
-};
-
-static json_t *text_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static int on_audit_record(const struct vg_audit_record *r, void *ctx)
-{
-    struct audit_page *pg = ctx;
-    if (pg->n == pg->limit) {
-        pg->more = 1;
-        return 1;
-    }
-    json_t *detail = r->detail ? json_loads(r->detail, 0, NULL) : json_null();
-    if (!detail)
-        detail = json_string(r->detail);
-    json_t *rec = json_pack("{sI so so so so so so so ss ss}", "seq", (json_int_t)r->seq, "at",
-                            text_or_null(r->at), "actor", text_or_null(r->actor), "org",
-                            text_or_null(r->org), "action", text_or_null(r->action), "object",
-                            text_or_null(r->object), "purpose", text_or_null(r->purpose), "detail",
-                            detail, "prev_hash", r->prev_hash, "hash", r->hash);
-    if (!rec || json_array_append_new(pg->records, rec))
-        return VG_ENOMEM;
-    pg->last = r->seq;
-    pg->n++;
-    return 0;
-}
-
-/* The audit log, oldest first, for administrators. */
-static unsigned get_audit(struct call *c)
-{
-    struct vg_audit_filter f = {0};
-    struct audit_page pg = {0};
-    struct vg_error err;
-    unsigned status;
-    if ((status = int_param(c, "since", 0, INT64_MAX, 0, &f.after_seq)) ||
-        (status = int_param(c, "limit", 1, 1000, 100, &pg.limit)))
-        return status;
-    f.actor = param(c->p, "actor");
-    f.action = param(c->p, "action");
-    f.limit = pg.limit + 1;
-    if (!(pg.records = json_array()))
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    int rc = vg_audit_list(c->store, &f, on_audit_record, &pg, &err);
-    if (rc < 0) {
-        json_decref(pg.records);
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the audit log could not be read");
-    }
-    c->body = json_pack("{so so}", "records", pg.records, "next",
-                        pg.more ? json_integer(pg.last) : json_null());
-    return MHD_HTTP_OK;
-}
-
-/* ---- reports and groups: the library decides, audits, and gives the JSON ---- */
-
-#define REPORT_NOT_FOUND "report not found"
-
-/* Hands a library JSON text (vg_malloc'd) over as the reply, as it is. */
-static unsigned take_json(struct call *c, char *text, unsigned status)
-{
-    c->text = text;
-    return status;
-}
-
-/* The reply for a library error: 404 with one fixed body for a report that is missing or not
- * readable (so the two cannot be told apart), 400 for bad input, 500 for the rest. */
-static unsigned report_error(struct call *c, int rc, const struct vg_error *err)
-{
-    switch (rc) {
-    case VG_ENOTFOUND:
-        return fail(c, MHD_HTTP_NOT_FOUND, REPORT_NOT_FOUND);
-    case VG_EPERM:
-        return fail(c, MHD_HTTP_FORBIDDEN, err->message);
-    case VG_EINVAL:
-    case VG_EFORMAT:
-    case VG_ETOOBIG:
-        return fail(c, MHD_HTTP_BAD_REQUEST, err->message);
-    case VG_ENOMEM:
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-    default:
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
-    }
-}
-
-/* 400 unless the request states its purpose (X-Vigil-Purpose). */
-static unsigned need_purpose(struct call *c)
-{
-    if (!c->purpose || !*c->purpose)
-        return fail(c, MHD_HTTP_BAD_REQUEST, "the X-Vigil-Purpose header is required");
-    return 0;
-}
-
-static unsigned post_report(struct call *c)
-{
-    struct vg_error err;
-    int64_t id = 0;
-    vg_error_clear(&err);
-    if (!vg_report_role_may_write(c->who->role))
-        return fail(c, MHD_HTTP_FORBIDDEN, "this role may not write reports");
-    int rc = vg_report_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
-    if (rc)
-        return report_error(c, rc, &err);
-    c->body = json_pack("{sI}", "id", (json_int_t)id);
-    return c->body ? MHD_HTTP_CREATED : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-}
-
-static unsigned get_report(struct call *c)
-{
-    struct vg_error err;
-    char *text = NULL;
-    unsigned status;
-    vg_error_clear(&err);
-    if ((status = need_purpose(c)))
-        return status;
-    int rc = vg_report_get(c->store, c->who, c->id, c->purpose, &text, &err);
-    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
-}
-
-static unsigned get_reports(struct call *c)
-{
-    struct vg_report_query q = {0};
-    struct vg_error err;
-    char *text = NULL;
-    int64_t limit;
-    unsigned status;
-    vg_error_clear(&err);
-    if ((status = need_purpose(c)) ||
-        (status = int_param(c, "after", 0, INT64_MAX, 0, &q.after_id)) ||
-        (status = int_param(c, "limit", 1, VG_REPORT_LIST_MAX, VG_REPORT_LIST_DEFAULT, &limit)))
-        return status;
-    q.limit = (int)limit;
-    q.text = param(c->p, "q");
-    q.tlp = param(c->p, "tlp");
-    q.org = param(c->p, "org");
-    q.purpose = c->purpose;
-    int rc = vg_report_list(c->store, c->who, &q, &text, &err);
-    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
-}
-
-static unsigned put_report(struct call *c)
-{
-    struct vg_error err;
-    vg_error_clear(&err);
-    int rc = vg_report_update(c->store, c->who, c->id, c->data, c->data_len, c->purpose, time(NULL),
-                              &err);
-    if (rc)
-        return report_error(c, rc, &err);
-    c->body = json_pack("{sI}", "id", (json_int_t)c->id);
-    return c->body ? MHD_HTTP_OK : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-}
-
-static unsigned delete_report(struct call *c)
-{
-    struct vg_error err;
-    vg_error_clear(&err);
-    int rc = vg_report_delete(c->store, c->who, c->id, c->purpose, &err);
-    if (rc)
-        return report_error(c, rc, &err);
-    c->body = json_pack("{sIsb}", "id", (json_int_t)c->id, "deleted", 1);
-    return c->body ? MHD_HTTP_OK : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-}
-
-static unsigned get_correlations(struct call *c)
-{
-    struct vg_error err;
-    char *text = NULL;
-    unsigned status;
-    vg_error_clear(&err);
-    if ((status = need_purpose(c)))
-        return status;
-    int rc = vg_report_correlations(c->store, c->who, c->id, 0, c->purpose, &text, &err);
-    return rc ? report_error(c, rc, &err) : take_json(c, text, MHD_HTTP_OK);
-}
-
-/* GET /events: checks the request; run_request answers with the stream once it is recorded. */
-static unsigned get_events(struct call *c)
-{
-    unsigned status;
-    if ((status = need_purpose(c)))
-        return status;
-    const char *last = MHD_lookup_connection_value(c->conn, MHD_HEADER_KIND, "Last-Event-ID");
-    if (last && param(c->p, "after"))
-        return fail(c, MHD_HTTP_BAD_REQUEST, "give Last-Event-ID or after, not both");
-    if (last) {
-        if (parse_int(last, 0, INT64_MAX, &c->events_after))
-            return fail(c, MHD_HTTP_BAD_REQUEST, "Last-Event-ID must be an event id");
-    } else if (param(c->p, "after")) {
-        if ((status = int_param(c, "after", 0, INT64_MAX, 0, &c->events_after)))
-            return status;
-    } else {
-        /* Only what happens from now on. */
-        sqlite3_stmt *q;
-        struct vg_error err;
-        static const char sql[] = "SELECT coalesce(max(id), 0) FROM events";
-        if (vg_store_stmt(c->store, sql, &q, &err))
-            return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
-        int ok = sqlite3_step(q) == SQLITE_ROW;
-        c->events_after = ok ? sqlite3_column_int64(q, 0) : 0;
-        vg_store_stmt_done(c->store, q);
-        if (!ok)
-            return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
-    }
-    c->events = 1;
-    return MHD_HTTP_OK;
-}
-
-static unsigned post_group(struct call *c)
-{
-    struct vg_error err;
-    int64_t id = 0;
-    vg_error_clear(&err);
-    int rc = vg_group_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
-    if (rc)
-        return report_error(c, rc, &err);
-    c->body = json_pack("{sI}", "id", (json_int_t)id);
-    return c->body ? MHD_HTTP_CREATED : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
-}
-
 /* Paths are matched segment by segment; "{id}" matches a report id, 1 to INT64_MAX in decimal.
  * audits: the library writes the audit record of a successful call (see the design above). */
 static const struct route routes[] = {
-    {"GET", "/api/v1/health", "", 0, 0, 0, NULL, get_health},
-    {"GET", "/api/v1/incidents", "where,from,to,after,limit", 1, 0, 0, "search", get_incidents},
-    {"GET", "/api/v1/stats", "by,measure,where,from,to", 1, 0, 0, "search", get_stats},
-    {"GET", "/api/v1/audit", "since,actor,action,limit", 1, 1, 0, "read", get_audit},
-    {"POST", "/api/v1/reports", "", 1, 0, 1, "create", post_report},
-    {"GET", "/api/v1/reports", "q,tlp,org,after,limit", 1, 0, 1, "search", get_reports},
-    {"GET", "/api/v1/reports/{id}", "", 1, 0, 1, "read", get_report},
-    {"PUT", "/api/v1/reports/{id}", "", 1, 0, 1, "update", put_report},
-    {"DELETE", "/api/v1/reports/{id}", "", 1, 0, 1, "delete", delete_report},
-    {"GET", "/api/v1/reports/{id}/correlations", "", 1, 0, 1, "correlate", get_correlations},
-    {"POST", "/api/v1/groups", "", 1, 1, 1, "group-create", post_group},
-    {"GET", "/api/v1/events", "after", 1, 0, 0, "subscribe", get_events},
+    {"GET", "/api/v1/health", "", 0, 0, 0, NULL, api_get_health},
+    {"GET", "/api/v1/incidents", "where,from,to,after,limit", 1, 0, 0, "search", api_get_incidents},
+    {"GET", "/api/v1/stats", "by,measure,where,from,to", 1, 0, 0, "search", api_get_stats},
+    {"GET", "/api/v1/audit", "since,actor,action,limit", 1, 1, 0, "read", api_get_audit},
+    {"POST", "/api/v1/reports", "", 1, 0, 1, "create", api_post_report},
+    {"GET", "/api/v1/reports", "q,tlp,org,after,limit", 1, 0, 1, "search", api_get_reports},
+    {"GET", "/api/v1/reports/{id}", "", 1, 0, 1, "read", api_get_report},
+    {"PUT", "/api/v1/reports/{id}", "", 1, 0, 1, "update", api_put_report},
+    {"DELETE", "/api/v1/reports/{id}", "", 1, 0, 1, "delete", api_delete_report},
+    {"GET", "/api/v1/reports/{id}/correlations", "", 1, 0, 1, "correlate", api_get_correlations},
+    {"POST", "/api/v1/groups", "", 1, 1, 1, "group-create", api_post_group},
+    {"GET", "/api/v1/events", "after", 1, 0, 0, "subscribe", api_get_events},
 };
 
 /* 1 when path matches pattern, with the {id} segment (if any) in *id. */
@@ -811,7 +239,7 @@ static int path_match(const char *pattern, const char *path, int64_t *id)
         return 0;
     memcpy(number, digits, n);
     number[n] = '\0';
-    return parse_int(number, 1, INT64_MAX, id) == 0;
+    return http_parse_int(number, 1, INT64_MAX, id) == 0;
 }
 
 /* The route of method and path, or NULL. When the path is known but not the method, *allow
@@ -965,8 +393,8 @@ static void run_change(struct journal_ticket *t, struct vg_store *store)
         json_decref(c->body);
         vg_free(c->text);
         c->text = NULL;
-        status = fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                      "the request could not be recorded in the audit log");
+        status = http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "the request could not be recorded in the audit log");
     }
     rq->status = status;
     rq->reply = c->body;
@@ -986,7 +414,7 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
     unsigned status;
     struct vg_store *store = pool_get(srv);
     if (!store)
-        return fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
     struct vg_audit_sink sink = journal_sink(&rq->ticket);
     vg_audit_set_sink(store, &sink);
     int rc = vg_key_authenticate(store, key, time(NULL), &who, &err);
@@ -994,8 +422,8 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
         pool_put(srv, store);
         *unrecorded = 1;
         return rc == VG_ENOTFOUND
-                   ? fail(c, MHD_HTTP_UNAUTHORIZED, "the API key is not valid")
-                   : fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+                   ? http_fail(c, MHD_HTTP_UNAUTHORIZED, "the API key is not valid")
+                   : http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
     }
     c->store = store;
     c->who = &who;
@@ -1003,9 +431,9 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
     rq->key = key;
     int changes = strcmp(route->method, "GET") != 0;
     if (route->admin && who.role != VG_ROLE_ADMIN)
-        status = fail(c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
+        status = http_fail(c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
     else if (bad)
-        status = fail(c, MHD_HTTP_BAD_REQUEST, c->p->bad);
+        status = http_fail(c, MHD_HTTP_BAD_REQUEST, c->p->bad);
     else if (changes) {
         pool_put(srv, store);
         return 0; /* made in the journal's next batch: run_change */
@@ -1020,8 +448,8 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
         json_decref(c->body);
         vg_free(c->text);
         c->text = NULL;
-        status = fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                      "the request could not be recorded in the audit log");
+        status = http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                           "the request could not be recorded in the audit log");
         journal_ticket_clear(&rq->ticket); /* nothing of it is sent: nothing to wait for */
     }
     pool_put(srv, store);
@@ -1050,9 +478,9 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
                      .data = rq->body.data ? rq->body.data : "",
                      .data_len = rq->body.len};
     unsigned status;
-    int bad = params_read(&p, conn, route->params);
+    int bad = http_params_read(&p, conn, route->params);
     if (!route->key) {
-        status = bad ? fail(&c, MHD_HTTP_BAD_REQUEST, p.bad) : route->run(&c);
+        status = bad ? http_fail(&c, MHD_HTTP_BAD_REQUEST, p.bad) : route->run(&c);
         vg_buf_cleanup(&p.text);
         return reply(conn, status, c.body, 0, NULL);
     }

@@ -1,0 +1,172 @@
+/* call.c - reading a request's query parameters, and the replies of failures.
+ *
+ * Query parameters are checked before any handler runs: each must be one the route accepts, each
+ * but "where" given at most once, the whole at most QUERY_MAX bytes; the decoded "k=v&k=v" text
+ * is kept for the audit record. Numbers are decimal, in range, without sign or spaces. */
+#include "http.h"
+
+#include "vigil/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+unsigned http_fail(struct call *c, unsigned status, const char *msg)
+{
+    c->body = json_pack("{ss}", "error", msg);
+    return status;
+}
+
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && memcmp(p, name, n) == 0)
+            return 1;
+        p += len + (comma != NULL);
+    }
+    return 0;
+}
+
+static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    struct params *p = cls;
+    (void)kind;
+    if (!value)
+        value = "";
+    if ((p->text.len && vg_buf_putc(&p->text, '&')) ||
+        vg_buf_printf(&p->text, "%s=%s", key, value)) {
+        snprintf(p->bad, sizeof(p->bad), "the query is longer than %d bytes", QUERY_MAX);
+        return MHD_NO;
+    }
+    if (*p->bad)
+        return MHD_YES;
+    if (!listed(p->allowed, key)) {
+        snprintf(p->bad, sizeof(p->bad), "unknown parameter '%.64s'", key);
+    } else if (strcmp(key, "where") == 0) {
+        if (p->nwhere == VG_FILTER_MAX_WHERE)
+            snprintf(p->bad, sizeof(p->bad), "at most %d where parameters", VG_FILTER_MAX_WHERE);
+        else
+            p->where[p->nwhere++] = value;
+    } else {
+        for (size_t i = 0; i < p->n; i++)
+            if (strcmp(p->name[i], key) == 0) {
+                snprintf(p->bad, sizeof(p->bad), "parameter '%.64s' given more than once", key);
+                return MHD_YES;
+            }
+        if (p->n < sizeof(p->name) / sizeof(p->name[0])) {
+            p->name[p->n] = key;
+            p->value[p->n++] = value;
+        }
+    }
+    return MHD_YES;
+}
+
+/* Reads and checks the query parameters of a request; 0, or -1 with p->bad set. */
+int http_params_read(struct params *p, struct MHD_Connection *conn, const char *allowed)
+{
+    memset(p, 0, sizeof(*p));
+    p->allowed = allowed;
+    vg_buf_init(&p->text, QUERY_MAX);
+    if (vg_buf_putc(&p->text, '\0'))
+        snprintf(p->bad, sizeof(p->bad), "out of memory");
+    p->text.len = 0;
+    if (!*p->bad)
+        MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, on_param, p);
+    if (!*p->bad) {
+        json_t *probe = json_string(p->text.data);
+        if (!probe)
+            snprintf(p->bad, sizeof(p->bad), "the query is not UTF-8");
+        json_decref(probe);
+    }
+    return *p->bad ? -1 : 0;
+}
+
+const char *http_param(const struct params *p, const char *name)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (strcmp(p->name[i], name) == 0)
+            return p->value[i];
+    return NULL;
+}
+
+/* Parses the whole of s as a decimal number from lo to hi; 0 or -1. */
+int http_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || *s == ' ' || *s == '+' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The optional integer parameter name, default dflt, from lo to hi; 0 or a 400 reply. */
+unsigned http_int_param(struct call *c, const char *name, int64_t lo, int64_t hi, int64_t dflt,
+                        int64_t *out)
+{
+    const char *s = http_param(c->p, name);
+    *out = dflt;
+    if (s && http_parse_int(s, lo, hi, out)) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "%s must be a whole number from %lld to %lld", name,
+                 (long long)lo, (long long)hi);
+        return http_fail(c, MHD_HTTP_BAD_REQUEST, msg);
+    }
+    return 0;
+}
+
+/* The filter of where, from and to; 0 or a 400 reply. The filter borrows the parameters. */
+unsigned http_filter_params(struct call *c, struct vg_filter *f)
+{
+    struct vg_error err;
+    const char *from = http_param(c->p, "from"), *to = http_param(c->p, "to");
+    vg_error_clear(&err);
+    vg_filter_init(f);
+    for (size_t i = 0; i < c->p->nwhere; i++)
+        if (vg_filter_add_where(f, c->p->where[i], &err))
+            return http_fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    if ((from && vg_date_key(from, 0, &f->from, &err)) || (to && vg_date_key(to, 1, &f->to, &err)))
+        return http_fail(c, MHD_HTTP_BAD_REQUEST, err.message);
+    return 0;
+}
+
+/* Hands a library JSON text (vg_malloc'd) over as the reply, as it is. */
+unsigned http_take_json(struct call *c, char *text, unsigned status)
+{
+    c->text = text;
+    return status;
+}
+
+/* The reply for a library error: 404 with one fixed body for a report that is missing or not
+ * readable (so the two cannot be told apart), 400 for bad input, 500 for the rest. */
+unsigned http_report_error(struct call *c, int rc, const struct vg_error *err)
+{
+    switch (rc) {
+    case VG_ENOTFOUND:
+        return http_fail(c, MHD_HTTP_NOT_FOUND, REPORT_NOT_FOUND);
+    case VG_EPERM:
+        return http_fail(c, MHD_HTTP_FORBIDDEN, err->message);
+    case VG_EINVAL:
+    case VG_EFORMAT:
+    case VG_ETOOBIG:
+        return http_fail(c, MHD_HTTP_BAD_REQUEST, err->message);
+    case VG_ENOMEM:
+        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    default:
+        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    }
+}
+
+/* 400 unless the request states its purpose (X-Vigil-Purpose). */
+unsigned http_need_purpose(struct call *c)
+{
+    if (!c->purpose || !*c->purpose)
+        return http_fail(c, MHD_HTTP_BAD_REQUEST, "the X-Vigil-Purpose header is required");
+    return 0;
+}
