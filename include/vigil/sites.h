@@ -58,10 +58,63 @@ struct vg_site {
 void vg_site_cleanup(struct vg_site *site);
 
 /* Finds one site by its id (a decimal number) or its code: a code matches the code, IATA or ICAO
- * column case-insensitively. Returns 0 and fills *out (release with vg_site_cleanup),
- * VG_ENOTFOUND when nothing matches, VG_EINVAL when a code matches several sites (the message
- * lists the candidates with their ids, so the user can pick one). */
+ * column case-insensitively. When a code matches several sites the rule of vg_site_lookup picks
+ * one (the same airport imported from two files is one place) or none. Returns 0 and fills *out
+ * (release with vg_site_cleanup), VG_ENOTFOUND when nothing matches, VG_EINVAL when the code
+ * stays ambiguous (the message lists the candidates with their ids, so the user can pick one). */
 int vg_site_find(struct vg_store *s, const char *key, struct vg_site *out, struct vg_error *err);
+
+/* How a key matched a site; a higher value is a stronger match. */
+enum vg_site_match {
+    VG_SITE_MATCH_NONE,
+    VG_SITE_MATCH_CODE,      /* the generic code column only (a DS100 or GTFS station code) */
+    VG_SITE_MATCH_IATA_ICAO, /* the IATA or the ICAO column */
+    VG_SITE_MATCH_ID         /* the key was the site's id */
+};
+
+/* Best matches no farther apart than this (km, great circle), of one kind and each from a
+ * different file, are one place imported several times (docs/sites.md, "Finding a site"). */
+#define VG_SITE_SAME_KM 3.0
+/* Rows a code is compared over; a code matching more stays ambiguous. */
+#define VG_SITE_LOOKUP_MAX 256
+/* Entries of each list of struct vg_site_lookup (the counts go on beyond it). */
+#define VG_SITE_LOOKUP_REFS 8
+
+/* Another row a key matched, beside the site vg_site_lookup returned. */
+struct vg_site_ref {
+    int64_t id;
+    enum vg_site_kind kind;
+    enum vg_site_match match;
+    double km;        /* great-circle distance from the site returned */
+    char name[128];   /* truncated when longer */
+    char source[128]; /* the file it was imported from */
+};
+
+/* What vg_site_lookup found besides the site it returned. */
+struct vg_site_lookup {
+    enum vg_site_match match; /* how the key matched the site returned */
+    size_t nsame;             /* other imports of the same place (higher ids, other files) */
+    struct vg_site_ref same[VG_SITE_LOOKUP_REFS];   /* the first min(nsame, REFS) of them */
+    size_t nweaker;                                 /* rows matched on a weaker column only */
+    struct vg_site_ref weaker[VG_SITE_LOOKUP_REFS]; /* the first min(nweaker, REFS) of them */
+};
+
+/* vg_site_find, telling the caller what else the key matched (info may be NULL). The rule, for a
+ * key that is not an id: only the strongest matches count (the IATA or ICAO column above the
+ * generic code column, so "FRA" is the airport, not the station Raunheim whose DS100 code it
+ * also is); one of them is the site; several are one place when they are of one kind, come from
+ * different files and lie within VG_SITE_SAME_KM of each other, and then the one imported first
+ * (lowest id) is the site and the others are listed in info->same; otherwise the key is
+ * ambiguous (VG_EINVAL, the message lists the strongest matches). info->weaker lists the rows
+ * passed over. On failure *info is zeroed. */
+int vg_site_lookup(struct vg_store *s, const char *key, struct vg_site *out,
+                   struct vg_site_lookup *info, struct vg_error *err);
+
+/* A one-line note for the user about what vg_site_lookup passed over, written into buf (size n,
+ * always terminated), such as "also imported as id 5547 from airports_openflights.csv (0.8 km
+ * away); also the code of id 16139 Raunheim (railway)". Returns the length written (less than n),
+ * 0 when there is nothing to say (buf is then ""). */
+size_t vg_site_lookup_note(const struct vg_site_lookup *info, char *buf, size_t n);
 
 /* Which sites vg_site_each visits. Zeroed: all of them. */
 struct vg_site_filter {

@@ -1,7 +1,8 @@
 # sites.sh - `vigil sites`: the four real files import with their counts (from tests/data/sites,
 # copies of ../shared/data), Heathrow lands at 51.4706,-0.4619, re-import changes nothing,
 # rejected rows are reported with file, line and reason and exit status 3, list filters and
-# formats, show by code and the ambiguity message, threat on a hand-built case, and usage errors.
+# formats, show by code (the rule that picks one airport for FRA, EDDF, LHR, EGLL, JFK, and
+# the note of `sites assess` about the rows passed over) and the ambiguity message, threat on a hand-built case, and usage errors.
 . "$VG_TESTLIB"
 
 S=$VG_TEST_DATA/sites
@@ -31,9 +32,33 @@ check_status 0 "show by id"
 check_match "$OUT" "^latitude +51\.4706$" "LHR latitude 51.4706"
 check_match "$OUT" "^longitude +-0\.461941$" "LHR longitude -0.4619"
 check_match "$OUT" "^code +LHR$" "LHR code"
-run "$VIGIL" --db s.db sites show egll
-check_status 1 "an ICAO code in both airport files is ambiguous"
-check_contains "$ERR" "753 London Heathrow Airport" "the candidates are listed with ids"
+# a code names one airport: IATA/ICAO above the DB stations' DS100 codes (Raunheim is FRA,
+# Heudeber-Danstedt LHR), and the rows of both airport files are one place: the first imported
+for key in FRA:638 EDDF:638 LHR:753 EGLL:753 JFK:1828 kjfk:1828; do
+    run "$VIGIL" --db s.db sites show "${key%%:*}"
+    check_status 0 "show ${key%%:*}: exit 0"
+    check_match "$OUT" "^id +${key#*:}$" "${key%%:*} is site ${key#*:} (OurAirports)"
+    check_match "$OUT" "^kind +airport$" "${key%%:*} is an airport"
+done
+run "$VIGIL" --db s.db sites show 16139
+check_match "$OUT" "^name +Raunheim$" "the station Raunheim by its id"
+run "$VIGIL" --db s.db sites show ff
+check_match "$OUT" "^name +Frankfurt \(Main\) Hbf$" "a station by its own code"
+run "$VIGIL" --db s.db sites assess FRA
+check_status 0 "sites assess FRA: exit 0"
+check_contains "$ERR" "vigil: note: FRA is site 638, Frankfurt Airport (ourairports_medium_large.csv); also imported as id 5547 from airports_openflights.csv (0.8 km away); also the code of id 16139 Raunheim (railway)" \
+    "sites assess FRA: the note names the other import and the station passed over"
+check_contains "$OUT" "Frankfurt Airport (FRA, id 638)" "sites assess FRA: the airport's checklist"
+run "$VIGIL" --db s.db sites assess 638
+check_empty "$ERR" "sites assess by id: no note"
+# two airports of one code far apart (a code given to another airport since) stay ambiguous
+printf 'id,name,lat,lon,iata\n1,Old Field,10,10,QQQ\n' >q1.csv
+printf 'id,name,lat,lon,iata\n1,New Field,10.5,10,QQQ\n' >q2.csv
+run "$VIGIL" --db s.db sites import --kind airport --quiet q1.csv q2.csv
+run "$VIGIL" --db s.db sites show qqq
+check_status 1 "one code, two airports 56 km apart: ambiguous"
+check_contains "$ERR" "the code 'qqq' names 2 sites; give one by its id: 18279 Old Field (airport, q1.csv); 18280 New Field (airport, q2.csv)" \
+    "the candidates are listed with ids"
 run "$VIGIL" --db s.db sites show 17783 --format json
 check_status 0 "show the first subway stop"
 got=$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["name"], d["country"], d["region"], d["lat"], d["lon"])')

@@ -1,7 +1,9 @@
 /* test_sites.c - the site registry: the four real files import with the right counts and land
  * where they should, re-import changes nothing, a changed row is updated, bad rows are rejected
  * with their line and reason, the OpenFlights layout without a header, Latin-1 with decimal
- * commas, finding a site by id or code, listing by kind, country and distance. */
+ * commas, finding a site by id or code (the rule that picks one site among the rows a code
+ * matches: IATA/ICAO above station codes, one place imported from several files), listing by
+ * kind, country and distance. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -102,12 +104,18 @@ static void test_real_files(void **state)
     assert_int_equal(vg_site_count(f->s, NULL, &n, &err), 0);
     assert_int_equal(n, 5210 + 7184 + 5388 + 496);
 
-    /* Heathrow: by ICAO (one per airport file, so ambiguous), then by id. */
+    /* Heathrow by ICAO: one row in each airport file, the same place, so the first imported */
     struct vg_site site;
-    assert_int_equal(vg_site_find(f->s, "egll", &site, &err), VG_EINVAL);
-    assert_non_null(strstr(err.message, "London Heathrow Airport"));
-    assert_non_null(strstr(err.message, "ourairports_medium_large.csv"));
-    assert_non_null(strstr(err.message, "airports_openflights.csv"));
+    struct vg_site_lookup info;
+    assert_int_equal(vg_site_lookup(f->s, "egll", &site, &info, &err), 0);
+    assert_int_equal(site.id, 753);
+    assert_int_equal(info.match, VG_SITE_MATCH_IATA_ICAO);
+    assert_int_equal(info.nsame, 1);
+    assert_int_equal(info.same[0].id, 5713);
+    assert_string_equal(info.same[0].source, "airports_openflights.csv");
+    assert_true(info.same[0].km < 0.01);
+    assert_int_equal(info.nweaker, 0);
+    vg_site_cleanup(&site);
     /* LHR in OurAirports (row 753 of the file) */
     assert_int_equal(vg_site_find(f->s, "753", &site, &err), 0);
     assert_string_equal(site.code, "LHR");
@@ -135,6 +143,199 @@ static void test_real_files(void **state)
     vg_site_cleanup(&site);
 
     assert_int_equal(vg_site_find(f->s, "nothing-like-this", &site, &err), VG_ENOTFOUND);
+}
+
+/* The codes of the issue with the four real files imported: one airport each, the OurAirports
+ * row (imported first), the OpenFlights row as the same place, and the DB stations whose DS100
+ * code equals the IATA code passed over. */
+static void test_find_real_codes(void **state)
+{
+    struct fx *f = *state;
+    import_file(f, "ourairports_medium_large.csv", VG_SITE_AIRPORT);
+    import_file(f, "airports_openflights.csv", VG_SITE_AIRPORT);
+    import_file(f, "db_stations_germany.csv", VG_SITE_RAILWAY);
+    import_file(f, "nyc_subway_stations_mta.csv", VG_SITE_SUBWAY);
+    static const struct {
+        const char *key;
+        int64_t id, same_id, weaker_id;
+        const char *name, *weaker_name;
+    } cases[] = {
+        {"FRA", 638, 5547, 16139, "Frankfurt Airport", "Raunheim"},
+        {"fra", 638, 5547, 16139, "Frankfurt Airport", "Raunheim"},
+        {"EDDF", 638, 5547, 0, "Frankfurt Airport", NULL},
+        {"LHR", 753, 5713, 14406, "London Heathrow Airport", "Heudeber-Danstedt"},
+        {"EGLL", 753, 5713, 0, "London Heathrow Airport", NULL},
+        {"JFK", 1828, 8790, 0, "John F Kennedy International Airport", NULL},
+        {"KJFK", 1828, 8790, 0, "John F Kennedy International Airport", NULL},
+    };
+    struct vg_error err;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct vg_site site;
+        struct vg_site_lookup info;
+        if (vg_site_lookup(f->s, cases[i].key, &site, &info, &err) != 0)
+            fail_msg("%s: %s", cases[i].key, err.message);
+        assert_int_equal(site.id, cases[i].id);
+        assert_int_equal(site.kind, VG_SITE_AIRPORT);
+        assert_string_equal(site.name, cases[i].name);
+        assert_int_equal(info.match, VG_SITE_MATCH_IATA_ICAO);
+        assert_int_equal(info.nsame, 1);
+        assert_int_equal(info.same[0].id, cases[i].same_id);
+        assert_int_equal(info.same[0].kind, VG_SITE_AIRPORT);
+        assert_string_equal(info.same[0].source, "airports_openflights.csv");
+        assert_true(info.same[0].km < VG_SITE_SAME_KM);
+        assert_int_equal(info.nweaker, cases[i].weaker_id ? 1 : 0);
+        char note[512];
+        size_t len = vg_site_lookup_note(&info, note, sizeof(note));
+        assert_int_equal(len, strlen(note));
+        char want[128];
+        snprintf(want, sizeof(want), "also imported as id %lld from airports_openflights.csv",
+                 (long long)cases[i].same_id);
+        if (!strstr(note, want))
+            fail_msg("%s: note '%s' lacks '%s'", cases[i].key, note, want);
+        if (cases[i].weaker_id) {
+            assert_int_equal(info.weaker[0].id, cases[i].weaker_id);
+            assert_int_equal(info.weaker[0].kind, VG_SITE_RAILWAY);
+            assert_int_equal(info.weaker[0].match, VG_SITE_MATCH_CODE);
+            assert_string_equal(info.weaker[0].name, cases[i].weaker_name);
+            assert_non_null(strstr(note, cases[i].weaker_name));
+        }
+        vg_site_cleanup(&site);
+        /* vg_site_find follows the same rule */
+        assert_int_equal(vg_site_find(f->s, cases[i].key, &site, &err), 0);
+        assert_int_equal(site.id, cases[i].id);
+        vg_site_cleanup(&site);
+    }
+    /* a station's own code still finds it; by id, the match says so and nothing is passed over */
+    struct vg_site site;
+    struct vg_site_lookup info;
+    assert_int_equal(vg_site_lookup(f->s, "16139", &site, &info, &err), 0);
+    assert_string_equal(site.name, "Raunheim");
+    assert_int_equal(info.match, VG_SITE_MATCH_ID);
+    assert_int_equal(info.nsame + info.nweaker, 0);
+    char note[64] = "x";
+    assert_int_equal(vg_site_lookup_note(&info, note, sizeof(note)), 0);
+    assert_string_equal(note, "");
+    vg_site_cleanup(&site);
+}
+
+/* Imports the CSV text as a file named name. */
+static void import_text(struct fx *f, const char *name, enum vg_site_kind kind, const char *text)
+{
+    struct vg_sites_import_opts o = {0};
+    o.kind = kind;
+    struct vg_ingest_stats st = {0};
+    struct vg_error err;
+    if (vg_sites_import_mem(f->s, text, strlen(text), name, &o, &st, &err) != 0 || st.rejected != 0)
+        fail_msg("import %s: %s", name, err.message);
+}
+
+/* The rule on hand-built files: 0.01 degree of latitude is 1.11 km. */
+static void test_find_rule(void **state)
+{
+    struct fx *f = *state;
+    struct vg_site site;
+    struct vg_site_lookup info;
+    struct vg_error err;
+    /* ids 1-3: AAA in three files, every two within 2.3 km: one place, the first imported */
+    import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,A one,10.00,20,AAA\n");
+    import_text(f, "b.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,A two,10.01,20,AAA\n");
+    import_text(f, "c.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,A three,10.02,20,AAA\n");
+    assert_int_equal(vg_site_lookup(f->s, "aaa", &site, &info, &err), 0);
+    assert_int_equal(site.id, 1);
+    assert_int_equal(info.nsame, 2);
+    assert_int_equal(info.same[0].id, 2);
+    assert_int_equal(info.same[1].id, 3);
+    assert_true(fabs(info.same[1].km - 2.224) < 0.01);
+    vg_site_cleanup(&site);
+
+    /* ids 4-6: BBB in a chain, 4-5 and 5-6 2.2 km apart but 4-6 4.4 km: ambiguous */
+    import_text(f, "a.csv", VG_SITE_AIRPORT,
+                "id,name,lat,lon,iata\n1,A one,10.00,20,AAA\n2,B one,30.00,20,BBB\n");
+    import_text(f, "b.csv", VG_SITE_AIRPORT,
+                "id,name,lat,lon,iata\n1,A two,10.01,20,AAA\n2,B two,30.02,20,BBB\n");
+    import_text(f, "c.csv", VG_SITE_AIRPORT,
+                "id,name,lat,lon,iata\n1,A three,10.02,20,AAA\n2,B three,30.04,20,BBB\n");
+    info.nsame = 99;
+    assert_int_equal(vg_site_lookup(f->s, "BBB", &site, &info, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "names 3 sites"));
+    assert_non_null(strstr(err.message, "4 B one (airport, a.csv); 5 B two (airport, b.csv); "
+                                        "6 B three (airport, c.csv)"));
+    assert_int_equal(info.nsame, 0); /* zeroed on failure */
+
+    /* ids 7-8: CCC twice in one file, 1 m apart: a file lists a place once, so two sites */
+    import_text(f, "d.csv", VG_SITE_AIRPORT,
+                "id,name,lat,lon,iata\n1,C one,40,20,CCC\n2,C two,40.00001,20,CCC\n");
+    assert_int_equal(vg_site_lookup(f->s, "CCC", &site, &info, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "names 2 sites"));
+
+    /* ids 9-10: DDD a station code in two files at one place, but of two kinds: ambiguous */
+    import_text(f, "e.csv", VG_SITE_RAILWAY, "id,name,lat,lon,ds100\n1,D station,45,5,DDD\n");
+    import_text(f, "f.csv", VG_SITE_SUBWAY, "id,name,lat,lon,ds100\n1,D subway,45,5,DDD\n");
+    assert_int_equal(vg_site_lookup(f->s, "DDD", &site, &info, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "9 D station (railway, e.csv); 10 D subway (subway"));
+
+    /* ids 11-13: EEE the IATA code of an airport and the station code of two stations far away:
+     * the airport, with both stations passed over */
+    import_text(f, "g.csv", VG_SITE_RAILWAY,
+                "id,name,lat,lon,ds100\n1,E station,50,8,EEE\n2,E halt,52,9,EEE\n");
+    import_text(f, "h.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,E airport,50.03,8.5,EEE\n");
+    assert_int_equal(vg_site_lookup(f->s, "eee", &site, &info, &err), 0);
+    assert_int_equal(site.id, 13);
+    assert_string_equal(site.name, "E airport");
+    assert_int_equal(info.match, VG_SITE_MATCH_IATA_ICAO);
+    assert_int_equal(info.nsame, 0);
+    assert_int_equal(info.nweaker, 2);
+    assert_int_equal(info.weaker[0].id, 11);
+    assert_int_equal(info.weaker[1].id, 12);
+    assert_int_equal(info.weaker[0].match, VG_SITE_MATCH_CODE);
+    char note[256];
+    vg_site_lookup_note(&info, note, sizeof(note));
+    assert_string_equal(note, "also the code of id 11 E station (railway); also the code of id "
+                              "12 E halt (railway)");
+    /* a short buffer holds the start of the note, terminated */
+    char small[12];
+    assert_int_equal(vg_site_lookup_note(&info, small, sizeof(small)), 11);
+    assert_string_equal(small, "also the co");
+    vg_site_cleanup(&site);
+
+    /* the ICAO column ranks with the IATA column: FFFF as an ICAO code beats a station code */
+    import_text(f, "i.csv", VG_SITE_RAILWAY, "id,name,lat,lon,ds100\n1,F station,0,0,FFFF\n");
+    import_text(f, "j.csv", VG_SITE_AIRPORT, "id,name,lat,lon,icao\n1,F airport,1,1,FFFF\n");
+    assert_int_equal(vg_site_lookup(f->s, "FFFF", &site, &info, &err), 0);
+    assert_string_equal(site.name, "F airport");
+    assert_int_equal(info.nweaker, 1);
+    vg_site_cleanup(&site);
+
+    /* only station codes, two stations 1.1 km apart from two files: one place */
+    import_text(f, "k.csv", VG_SITE_RAILWAY, "id,name,lat,lon,ds100\n1,G one,60,10,GGG\n");
+    import_text(f, "l.csv", VG_SITE_RAILWAY, "id,name,lat,lon,ds100\n1,G two,60.01,10,GGG\n");
+    assert_int_equal(vg_site_lookup(f->s, "GGG", &site, &info, &err), 0);
+    assert_string_equal(site.name, "G one");
+    assert_int_equal(info.match, VG_SITE_MATCH_CODE);
+    assert_int_equal(info.nsame, 1);
+    vg_site_cleanup(&site);
+
+    /* no key, an unknown code, an unknown id; info may be NULL */
+    assert_int_equal(vg_site_lookup(f->s, "", &site, &info, &err), VG_EINVAL);
+    assert_int_equal(vg_site_lookup(f->s, "ZZZ", &site, NULL, &err), VG_ENOTFOUND);
+    assert_non_null(strstr(err.message, "no site with code 'ZZZ'"));
+    assert_int_equal(vg_site_lookup(f->s, "999", &site, NULL, &err), VG_ENOTFOUND);
+}
+
+/* More rows than VG_SITE_LOOKUP_MAX share a code: ambiguous, and said so. */
+static void test_find_too_many(void **state)
+{
+    struct fx *f = *state;
+    char text[64 * (VG_SITE_LOOKUP_MAX + 2)];
+    size_t len = (size_t)snprintf(text, sizeof(text), "id,name,lat,lon,code\n");
+    for (int i = 0; i < VG_SITE_LOOKUP_MAX + 1; i++)
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%d,S%d,%d,0,HHH\n", i, i, i % 80);
+    import_text(f, "m.csv", VG_SITE_OTHER, text);
+    struct vg_site site;
+    struct vg_error err;
+    assert_int_equal(vg_site_lookup(f->s, "HHH", &site, NULL, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "names more than 256 sites"));
+    assert_non_null(strstr(err.message, "; ..."));
 }
 
 static int count_site(void *ctx, const struct vg_site *s)
@@ -287,6 +488,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_real_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_real_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_rule, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_too_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reimport_and_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openflights_without_header, setup, teardown),
