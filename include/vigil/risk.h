@@ -18,6 +18,7 @@
 
 #include "vigil/error.h"
 #include "vigil/mem.h"
+#include "vigil/sites.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -246,5 +247,100 @@ int vg_risk_reader_load(struct vg_risk_reader *r, int64_t site_id, const char *k
                         struct vg_risk_state *state, struct vg_error *err);
 void vg_risk_state_init(struct vg_risk_state *state);
 void vg_risk_state_cleanup(struct vg_risk_state *state);
+
+/* ---- ranking and explanation (rank.c) ---- */
+
+/* Finds rel (such as "risk/checklist-v1.csv") where the shipped tables are: under $VIGIL_DATA,
+ * else beside the program (../data, ../../data from a build directory in the source tree,
+ * ../share/vigil when installed), else /usr/share/vigil. Writes the path into path (n bytes):
+ * 0, or VG_ENOTFOUND (path then holds the last place looked at). */
+int vg_risk_data_path(const char *rel, char *path, size_t n);
+
+/* The answers and ratings of site from the store, scored with its threat (NULL: none
+ * estimated, the kind's default threat applies). state holds the strings result borrows. */
+int vg_risk_score_site(struct vg_store *st, const struct vg_risk_scales *s,
+                       const struct vg_site *site, const struct vg_threat *threat,
+                       struct vg_risk_state *state, struct vg_risk_result *result,
+                       struct vg_error *err);
+
+/* What a ranking or an explanation is computed with. Pointers are borrowed. */
+struct vg_risk_opts {
+    const struct vg_risk_scales *scales;   /* required */
+    const struct vg_target_kinds *targets; /* NULL: no threat estimate, every site takes its
+                                            * kind's default threat rating */
+    double radius_km;                      /* of comparable incidents; 0: 50 */
+    struct vg_site_filter filter;          /* which sites are ranked (vg_risk_rank only); its
+                                            * kind also limits the threat computation */
+    size_t top;                            /* vg_risk_rank keeps the first top sites; 0: all */
+};
+
+/* One site of a ranking. Strings are "" when unknown and belong to the ranking, band to the
+ * scales. */
+struct vg_risk_ranked {
+    int64_t id;
+    const char *code, *name, *country, *kind;
+    double dhs;       /* R = T x V x C, 0-1 */
+    int fema;         /* 1-1000 */
+    const char *band; /* of the FEMA score */
+    int carver;       /* 7-70 */
+    int has_threat;   /* lambda and p_year are an estimate */
+    double lambda, p_year;
+    /* The FEMA factors, largest first, with the threat's source and the largest gaps:
+     * "vulnerability 10 (gaps: perimeter, cctv, patrols +9); asset_value 9 (default); ..." */
+    char reasons[320];
+};
+
+/* Sites ranked by risk: the order of vg_risk_compare, then by id. */
+struct vg_risk_ranking {
+    struct vg_risk_ranked *rows;
+    size_t n;      /* rows kept (at most opts->top) */
+    size_t nsites; /* sites that passed the filter */
+    int scales_version;
+    int has_threat; /* the threat was estimated (else every site took its default) */
+    char threat_note[VG_ERROR_MSG_MAX]; /* why not, when has_threat is 0 */
+    size_t nstale; /* stored answers or ratings left out as not in the scales in use */
+};
+
+/* Ranks the sites of opts->filter: the threat of every site (vg_threat_all, the prior fitted
+ * over all sites of the kinds asked for, whatever the country), each site's answers and ratings,
+ * vg_risk_score, then the order. When the store has no incidents to estimate the threat from
+ * (vg_threat_all says VG_ENOTFOUND), every site takes its kind's default threat and threat_note
+ * says why. No site passing the filter is not an error (n = 0). Release with
+ * vg_risk_ranking_destroy. Memory: one small row per site, not the whole result. */
+int vg_risk_rank(struct vg_store *st, const struct vg_risk_opts *opts, struct vg_risk_ranking **out,
+                 struct vg_error *err);
+void vg_risk_ranking_destroy(struct vg_risk_ranking *r);
+
+/* One site explained in full. Owns its site, state and strings; result borrows from them and
+ * from the scales, which must outlive it. */
+struct vg_risk_explanation {
+    struct vg_site site;
+    int has_threat;
+    struct vg_threat threat;            /* when has_threat */
+    char threat_note[VG_ERROR_MSG_MAX]; /* why there is no estimate, when has_threat is 0 */
+    struct vg_risk_state state;
+    struct vg_risk_result result;
+    const struct vg_risk_scales *scales;
+};
+
+/* Explains the site key (its id in decimal or its code, as vg_site_find): VG_ENOTFOUND when no
+ * site matches, VG_EINVAL when a code matches several (err lists them). Release with
+ * vg_risk_explanation_destroy. */
+int vg_risk_explain(struct vg_store *st, const struct vg_risk_opts *opts, const char *key,
+                    struct vg_risk_explanation **out, struct vg_error *err);
+void vg_risk_explanation_destroy(struct vg_risk_explanation *e);
+
+/* JSON forms, appended to out. Without flags they are what `vigil risk rank|site --format json`
+ * print: a ranking {"scales_version":N,"sites":[{rank,id,code,name,kind,country,dhs,fema,band,
+ * carver,reasons},...]}, an explanation {id,code,name,kind,size,scales_version,threat,criteria,
+ * carver_total,fema,dhs,reasons,checklist}. VG_RISK_JSON_DETAIL adds what the API gives besides:
+ * for a ranking "threat_note" (null when the threat was estimated) and each site's "lambda" and
+ * "p_year" (null without an estimate); for an explanation the site's country, region, lat and
+ * lon, the threat's inputs (x, t, rate_raw, pool, method, alpha, beta), "threat_note", and each
+ * criterion's scale label. Returns 0, VG_ENOMEM or VG_ETOOBIG (out's cap). */
+#define VG_RISK_JSON_DETAIL 1u
+int vg_risk_ranking_json(const struct vg_risk_ranking *r, unsigned flags, struct vg_buf *out);
+int vg_risk_explanation_json(const struct vg_risk_explanation *e, unsigned flags,
+                             struct vg_buf *out);
 
 #endif
