@@ -7,29 +7,27 @@
  * the valid ones. Items never assessed are shown as "unassessed" and count as gaps.
  *
  * The changes of one command are one transaction with one record in the audit log
- * ("site.assess", object "site:<id>", or "sites:<file>" for --file). From a file, rows that
- * cannot be taken (unknown site or item, bad status or date) are rejected one by one with their
- * line, as `vigil ingest` rejects rows, and the others are stored; the exit status is then 3. */
+ * ("site.assess", object "site:<id>", or "sites:<file>" for --file). A file is read by the
+ * library (assess_file.h): rows that cannot be taken (unknown site or item, bad status or date)
+ * are rejected one by one with their line, as `vigil ingest` rejects rows, the first ten shown
+ * here, and the others are stored; the exit status is then 3. */
 #include "cli.h"
+#include "vigil/assess_file.h"
 #include "vigil/risk.h"
 #include "vigil/sites.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CMD "sites assess"
 #define MAX_CHANGES 256
 #define SHOWN_REJECTS 10
-#define NOTE_MAX 2000
 
 struct change {
     int rate; /* 0: a checklist answer, 1: a rating */
@@ -73,23 +71,6 @@ static void help(void)
          "\n"
          "Exit status: 0 done, 1 error, 2 usage error (such as an unknown item), 3 done\n"
          "with some rows of the file rejected.");
-}
-
-/* YYYY-MM-DD naming a real day. */
-static int valid_date(const char *s)
-{
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return 0;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-            return 0;
-    int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-    int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return 0;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return d <= days[m - 1] + (m == 2 && leap);
 }
 
 static void today(char *buf, size_t n)
@@ -177,126 +158,37 @@ done:
 
 /* ---- from a file ---- */
 
-struct file_stats {
-    long rows, stored, rejected;
-};
-
-static void reject(const char *file, long line, const char *column, struct file_stats *st,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-
-static void reject(const char *file, long line, const char *column, struct file_stats *st,
-                   const char *fmt, ...)
+/* Prints the first SHOWN_REJECTS rejected rows of the file. */
+static int on_reject(void *ctx, const struct vg_reject *rej)
 {
-    if (st->rejected++ < SHOWN_REJECTS) {
-        va_list ap;
-        fprintf(stderr, "vigil: %s:%ld: %s%s", file, line, column, column[0] ? ": " : "");
-        va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
-        va_end(ap);
-        fputc('\n', stderr);
-    }
+    long *shown = ctx;
+    if ((*shown)++ < SHOWN_REJECTS)
+        fprintf(stderr, "vigil: %s:%ld: %s%s%s\n", rej->file, rej->line, rej->column,
+                rej->column[0] ? ": " : "", rej->reason);
+    return 0;
 }
 
+/* Records the answers of the file at path ("-": standard input); the parsing and the checks of
+ * each row are vg_assess_file_read_fd's (assess_file.h). */
 static int from_file(struct vg_store *store, const struct vg_risk_scales *scales, const char *path,
-                     const char *by, struct file_stats *st)
+                     const char *by, struct vg_assess_file_stats *st)
 {
-    static const char *const names[] = {"site", "item", "status", "notes", "date"};
-    int col[5] = {-1, -1, -1, -1, -1};
     int fd = strcmp(path, "-") == 0 ? 0 : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         cli_fail("cannot open %s: %s", path, strerror(errno));
         return -1;
     }
-    struct vg_csv *csv = NULL;
-    struct vg_csv_record rec;
-    struct vg_error err;
     char day[16];
-    int rc = -1, step;
+    long shown = 0;
     today(day, sizeof(day));
-    if (vg_csv_open_fd(fd, NULL, &csv) != 0) {
-        cli_fail("out of memory");
-        goto done;
-    }
-    if ((step = vg_csv_next(csv, &rec)) <= 0 || rec.error) {
-        cli_fail("%s: %s", path,
-                 step < 0    ? vg_strerror(step)
-                 : step == 0 ? "empty file: expected a header line site,item,status,notes,date"
-                             : rec.error_msg);
-        goto done;
-    }
-    for (size_t f = 0; f < rec.nfields; f++)
-        for (int c = 0; c < 5; c++)
-            if (strcasecmp(rec.fields[f], names[c]) == 0 && col[c] < 0)
-                col[c] = (int)f;
-    for (int c = 0; c < 3; c++) {
-        if (col[c] < 0) {
-            cli_fail("%s:1: missing column '%s' (the columns are site, item, status, and "
-                     "optionally notes, date)",
-                     path, names[c]);
-            goto done;
-        }
-    }
-    while ((step = vg_csv_next(csv, &rec)) == 1) {
-        if (rec.error) {
-            st->rows++;
-            reject(path, rec.line, "", st, "%s", rec.error_msg);
-            continue;
-        }
-        if (rec.nfields == 1 && rec.lens[0] == 0)
-            continue; /* a blank line */
-        st->rows++;
-        const char *v[5];
-        for (int c = 0; c < 5; c++)
-            v[c] = col[c] >= 0 && (size_t)col[c] < rec.nfields ? rec.fields[col[c]] : "";
-        struct vg_site site;
-        vg_error_clear(&err);
-        if (!v[0][0]) {
-            reject(path, rec.line, "site", st, "empty: give the site's id or code");
-            continue;
-        }
-        if (vg_site_find(store, v[0], &site, &err)) {
-            if (err.code == VG_EDB || err.code == VG_ENOMEM) {
-                cli_error(&err);
-                goto done;
-            }
-            reject(path, rec.line, "site", st, "%s", err.message);
-            continue;
-        }
-        const char *kind = vg_site_kind_name(site.kind);
-        const struct vg_risk_item *it = vg_risk_item_find(scales, kind, v[1]);
-        struct vg_risk_answer a = {0};
-        if (!it) {
-            vg_risk_item_error(scales, kind, v[1], &err);
-            reject(path, rec.line, "item", st, "%s", err.message);
-        } else if (vg_risk_status_parse(v[2], &a.status, &err)) {
-            reject(path, rec.line, "status", st, "%s", err.message);
-        } else if (v[4][0] && !valid_date(v[4])) {
-            reject(path, rec.line, "date", st, "'%.40s' is not a date YYYY-MM-DD", v[4]);
-        } else if (strlen(v[3]) > NOTE_MAX) {
-            reject(path, rec.line, "notes", st, "longer than %d bytes", NOTE_MAX);
-        } else {
-            a.item = it->name;
-            a.notes = v[3];
-            a.date = v[4][0] ? v[4] : day;
-            if (vg_risk_answer_set(store, site.id, &a, by, &err)) {
-                vg_site_cleanup(&site);
-                cli_error(&err);
-                goto done;
-            }
-            st->stored++;
-        }
-        vg_site_cleanup(&site);
-    }
-    if (step < 0) {
-        cli_fail("cannot read %s: %s", path, vg_strerror(step));
-        goto done;
-    }
-    rc = 0;
-done:
-    vg_csv_destroy(csv);
+    struct vg_assess_file_opts opts = {scales, by, day, on_reject, &shown};
+    struct vg_error err;
+    int rc = vg_assess_file_read_fd(store, fd, path, &opts, st, &err);
+    if (rc)
+        cli_error(&err);
     if (fd > 0)
         close(fd);
-    return rc;
+    return rc ? -1 : 0;
 }
 
 /* ---- the command ---- */
@@ -374,12 +266,12 @@ int cmd_sites_assess(struct cli *cli, int argc, char **argv)
                                 c == 'n' ? "note" : "date");
                 goto done;
             }
-            if (c == 'd' && !valid_date(optarg)) {
+            if (c == 'd' && !vg_assess_date_valid(optarg)) {
                 cli_usage_error(CMD, "--date must be a date YYYY-MM-DD, not '%s'", optarg);
                 goto done;
             }
-            if (c == 'n' && strlen(optarg) > NOTE_MAX) {
-                cli_usage_error(CMD, "--note is longer than %d bytes", NOTE_MAX);
+            if (c == 'n' && strlen(optarg) > VG_ASSESS_NOTE_MAX) {
+                cli_usage_error(CMD, "--note is longer than %d bytes", VG_ASSESS_NOTE_MAX);
                 goto done;
             }
             *(c == 'n' ? &changes[nchanges - 1].note : &changes[nchanges - 1].date) = optarg;
@@ -427,7 +319,7 @@ int cmd_sites_assess(struct cli *cli, int argc, char **argv)
         cli_open_store(cli, writes ? 0 : VG_STORE_READONLY, &store))
         goto close;
     if (file) {
-        struct file_stats st = {0};
+        struct vg_assess_file_stats st = {0, 0, 0};
         if (cli_change_begin(store))
             goto close;
         int ok = from_file(store, scales, file, by, &st) == 0;

@@ -51,6 +51,24 @@ check_contains "$ERR" "vigil: note: FRA is site 638, Frankfurt Airport (ourairpo
 check_contains "$OUT" "Frankfurt Airport (FRA, id 638)" "sites assess FRA: the airport's checklist"
 run "$VIGIL" --db s.db sites assess 638
 check_empty "$ERR" "sites assess by id: no note"
+# --file: codes found by the same rule; the first ten rejected rows shown, the rest counted
+{
+    echo "site,item,status,notes,date"
+    echo "FRA,cctv,gap,east side,2026-03-01"
+    for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "EGLL,cctv,bad$i,,"; done
+} >answers.csv
+run "$VIGIL" --db s.db sites assess --by tester --file answers.csv
+check_status 3 "sites assess --file: exit 3 with rejected rows"
+check_eq "13 rows: 1 stored, 12 rejected" "$OUT" "sites assess --file: the summary"
+check_contains "$ERR" "answers.csv:12: status: unknown status 'bad10'" "the tenth rejected row is shown"
+check_not_contains "$ERR" "answers.csv:13:" "the eleventh is not"
+check_contains "$ERR" "vigil: ... 2 more rejected rows" "the others are counted"
+check_sql s.db "select site_id, status, notes from site_assessments where item = 'cctv'" "638|gap|east side" \
+    "FRA in the file is the airport 638"
+printf 'site,item\nFRA,cctv\n' >nostatus.csv
+run "$VIGIL" --db s.db sites assess --file nostatus.csv
+check_status 1 "sites assess --file without a status column: exit 1"
+check_contains "$ERR" "vigil: nostatus.csv:1: missing column 'status'" "the missing column is named"
 # two airports of one code far apart (a code given to another airport since) stay ambiguous
 printf 'id,name,lat,lon,iata\n1,Old Field,10,10,QQQ\n' >q1.csv
 printf 'id,name,lat,lon,iata\n1,New Field,10.5,10,QQQ\n' >q2.csv

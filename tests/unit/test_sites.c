@@ -3,7 +3,7 @@
  * with their line and reason, the OpenFlights layout without a header, Latin-1 with decimal
  * commas, finding a site by id or code (the rule that picks one site among the rows a code
  * matches: IATA/ICAO above station codes, one place imported from several files), listing by
- * kind, country and distance. */
+ * kind, country and distance; the answers file of `vigil sites assess --file` (assess_file.h). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,12 +12,15 @@
 
 #include "testutil.h"
 
+#include "vigil/assess_file.h"
 #include "vigil/error.h"
 #include "vigil/mem.h"
+#include "vigil/risk.h"
 #include "vigil/sites.h"
 #include "vigil/store.h"
 
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +68,13 @@ static int on_reject(void *ctx, const struct vg_reject *r)
     }
     rj->n++;
     return 0;
+}
+
+static int stop_reject(void *ctx, const struct vg_reject *r)
+{
+    (void)ctx;
+    (void)r;
+    return 1;
 }
 
 static struct vg_ingest_stats import_file(struct fx *f, const char *name, enum vg_site_kind kind)
@@ -338,6 +348,98 @@ static void test_find_too_many(void **state)
     assert_non_null(strstr(err.message, "; ..."));
 }
 
+static int count_answers(struct fx *f, const char *where)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM site_assessments WHERE %s", where);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(vg_store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The answers file of `vigil sites assess --file`: the good rows stored, each bad one rejected
+ * with its line and column, codes found by the rule of vg_site_lookup, nothing kept when the
+ * file as a whole is refused. */
+static void test_assess_file(void **state)
+{
+    struct fx *f = *state;
+    char dir[TU_PATH_MAX], sample[TU_PATH_MAX];
+    tu_data_path(sample, "VG_SAMPLE_DATA", "README.md");
+    snprintf(dir, sizeof(dir), "%s/../risk", getenv("VG_SAMPLE_DATA"));
+    struct vg_risk_scales *scales = NULL;
+    struct vg_error err;
+    if (vg_risk_scales_load(dir, VG_RISK_SCALES_VERSION, &scales, &err))
+        fail_msg("%s: %s", err.file, err.message);
+    /* ids 1 and 2: one airport in two files; 3: a station whose code is the airport's IATA */
+    import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Airport,50,8,AAA\n");
+    import_text(f, "b.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Airport,50.001,8,AAA\n");
+    import_text(f, "c.csv", VG_SITE_RAILWAY, "id,name,lat,lon,ds100\n1,Station,51,9,AAA\n");
+    const char *text = "Site,item,STATUS,notes,date,other\n"
+                       "aaa,cctv,gap,east side,2026-03-01,x\n" /* the airport, id 1 */
+                       "3,cctv,met,,,\n"                       /* the station, today */
+                       "\n"                                    /* blank: skipped */
+                       "AAA,moat,gap,,,\n"                     /* 5: unknown item */
+                       "AAA,cctv,maybe,,,\n"                   /* 6: bad status */
+                       "AAA,cctv,met,,2026-02-29,\n"           /* 7: no such day */
+                       ",cctv,met,,,\n"                        /* 8: no site */
+                       "ZZZ,cctv,met,,,\n"                     /* 9: unknown site */
+                       "1,perimeter,MET,,2024-02-29,\n";       /* a leap day */
+    struct rejects rj = {0};
+    struct vg_assess_file_opts o = {scales, "tester", "2026-01-15", on_reject, &rj};
+    struct vg_assess_file_stats st = {0, 0, 0};
+    assert_int_equal(vg_assess_file_read_mem(f->s, text, strlen(text), "ans.csv", &o, &st, &err),
+                     0);
+    assert_int_equal(st.rows, 8);
+    assert_int_equal(st.stored, 3);
+    assert_int_equal(st.rejected, 5);
+    long lines[] = {5, 6, 7, 8, 9};
+    const char *why[] = {"unknown item 'moat'", "unknown status 'maybe'", "is not a date",
+                         "empty: give the site's id or code", "no site with code 'ZZZ'"};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(rj.line[i], lines[i]);
+        if (!strstr(rj.reason[i], why[i]))
+            fail_msg("line %ld: '%s' lacks '%s'", rj.line[i], rj.reason[i], why[i]);
+    }
+    assert_int_equal(count_answers(f, "site_id = 1 AND item = 'cctv' AND status = 'gap' AND "
+                                      "notes = 'east side' AND assessed_on = '2026-03-01' AND "
+                                      "assessed_by = 'tester'"),
+                     1);
+    assert_int_equal(count_answers(f, "site_id = 3 AND assessed_on = '2026-01-15'"), 1);
+    assert_int_equal(count_answers(f, "site_id = 1 AND item = 'perimeter'"), 1);
+    assert_int_equal(count_answers(f, "site_id = 2"), 0);
+
+    /* refused as a whole: nothing stored, the error located in the file */
+    const char *nostatus = "site,item\n1,patrols\n";
+    assert_int_equal(
+        vg_assess_file_read_mem(f->s, nostatus, strlen(nostatus), "n.csv", &o, &st, &err),
+        VG_EFORMAT);
+    assert_string_equal(err.file, "n.csv");
+    assert_int_equal(err.line, 1);
+    assert_non_null(strstr(err.message, "missing column 'status'"));
+    assert_int_equal(vg_assess_file_read_mem(f->s, "", 0, "e.csv", &o, &st, &err), VG_EFORMAT);
+    assert_non_null(strstr(err.message, "empty file"));
+    /* on_reject asking to stop rolls the file back */
+    const char *two = "site,item,status\n1,patrols,met\n1,patrols,bad\n";
+    o.on_reject = NULL;
+    assert_int_equal(vg_assess_file_read_mem(f->s, two, strlen(two), "t.csv", &o, &st, NULL), 0);
+    assert_int_equal(count_answers(f, "item = 'patrols'"), 1);
+    assert_int_equal(vg_store_exec(f->s, "DELETE FROM site_assessments", &err), 0);
+    o.on_reject = stop_reject;
+    assert_int_equal(vg_assess_file_read_mem(f->s, two, strlen(two), "t.csv", &o, &st, &err),
+                     VG_EINVAL);
+    assert_int_equal(count_answers(f, "1"), 0);
+    /* options checked */
+    o.today = "2026-13-01";
+    assert_int_equal(vg_assess_file_read_mem(f->s, two, strlen(two), "t.csv", &o, &st, &err),
+                     VG_EINVAL);
+    assert_true(vg_assess_date_valid("2000-02-29") && !vg_assess_date_valid("1900-02-29"));
+    assert_true(!vg_assess_date_valid("2026-1-01") && !vg_assess_date_valid("2026-04-31"));
+    vg_risk_scales_destroy(scales);
+}
+
 static int count_site(void *ctx, const struct vg_site *s)
 {
     (void)s;
@@ -491,6 +593,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_find_real_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_rule, setup, teardown),
         cmocka_unit_test_setup_teardown(test_find_too_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_assess_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reimport_and_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_openflights_without_header, setup, teardown),
