@@ -10,3 +10,13 @@ foreach(name csv gtd jsonl events points report sites)
   add_test(NAME fuzz_replay_${name}
            COMMAND fuzz_replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
 endforeach()
+# The targets of the assess module read the real scale tables of data/risk (VG_RISK_DIR).
+foreach(name scales assess)
+  add_executable(fuzz_replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/fuzz_${name}.c
+                                     ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
+  target_compile_definitions(fuzz_replay_${name} PRIVATE
+                             VG_RISK_DIR="${PROJECT_SOURCE_DIR}/data/risk")
+  target_link_libraries(fuzz_replay_${name} PRIVATE vigil)
+  add_test(NAME fuzz_replay_${name}
+           COMMAND fuzz_replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+endforeach()
