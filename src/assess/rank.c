@@ -426,7 +426,7 @@ int vg_risk_ranking_json(const struct vg_risk_ranking *r, unsigned flags, struct
     if (!rc)
         rc = vg_buf_printf(out, "\n]");
     if (!rc && (flags & VG_RISK_JSON_DETAIL)) {
-        if (!(rc = vg_buf_printf(out, ",\"threat_note\":")))
+        if (!(rc = vg_buf_printf(out, ",\"total\":%zu,\"threat_note\":", r->nsites)))
             rc = put_text(out, r->has_threat ? NULL : r->threat_note);
     }
     if (!rc)

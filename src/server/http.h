@@ -72,7 +72,7 @@ unsigned http_report_error(struct call *c, int rc, const struct vg_error *err);
 /* 0 when the request states its purpose (X-Vigil-Purpose), else 400. */
 unsigned http_need_purpose(struct call *c);
 
-/* The handlers (api_data.c, api_reports.c). */
+/* The handlers (api_data.c, api_reports.c, api_sites.c). */
 unsigned api_get_health(struct call *c);
 unsigned api_get_incidents(struct call *c);
 unsigned api_get_stats(struct call *c);
@@ -85,5 +85,9 @@ unsigned api_delete_report(struct call *c);
 unsigned api_get_correlations(struct call *c);
 unsigned api_get_events(struct call *c);
 unsigned api_post_group(struct call *c);
+unsigned api_get_sites(struct call *c);
+unsigned api_get_site(struct call *c);
+unsigned api_get_risk(struct call *c);
+unsigned api_get_site_risk(struct call *c);
 
 #endif

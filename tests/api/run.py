@@ -3,8 +3,10 @@
 
 Usage: run.py VIGIL
 
-Makes a database in a temporary directory, ingests the sample incidents, adds an organisation,
-an administrator, an analyst, a reader and a user whose key is then revoked, starts `vigil serve
+Makes a database in a temporary directory, ingests the sample incidents, imports the key sites
+of SITES (sites_fixture below: three airports and a station, ids 1 to 4, with FRA's checklist),
+adds an organisation, an administrator, an analyst, a reader, a sync account and a user whose key
+is then revoked, starts `vigil serve
 --listen 127.0.0.1:0` (the port comes from its first line), runs every case, then the access
 matrix of the reports (access_matrix below), checks that the audit chain is intact and grew by
 one record per authenticated request, stops the server and prints "N passed, N failed" (exit
@@ -22,8 +24,8 @@ C code.
 A case is a JSON object:
   name      what it checks
   request   method, path, headers (optional), body (text) or body_size (that many bytes);
-            the placeholders ADMIN_KEY, ANALYST_KEY, READER_KEY, REVOKED_KEY and BAD_KEY in the path or the
-            header values are replaced by the keys
+            the placeholders ADMIN_KEY, ANALYST_KEY, READER_KEY, SYNC_KEY, REVOKED_KEY and BAD_KEY in
+            the path or the header values are replaced by the keys
   status    the expected status
   headers   (optional) expected headers: each value must start the received one
   json      (optional) a subset of the body: objects match key by key, lists element by element
@@ -111,6 +113,39 @@ def subset(expected, actual, where="$"):
     if expected != actual or type(expected) is not type(actual):
         return "%s: expected %r, got %r" % (where, expected, actual)
     return None
+
+
+# The key sites of the /sites and /risk cases: the airports of tests/cli/risk.sh (ids 1 to 3 in
+# this order) and Frankfurt's main station (id 4, 10.5 km from FRA). FRA has every checklist item
+# met but vehicle_barriers. The sample incidents hold no attack on an airport near any of them,
+# so each has lambda 0, p 0 and threat rating 1, and the hand-computed scores are
+#   LHR (large, unassessed): CARVER 9+10+6+10+8+10+9 = 62, FEMA 9 x 1 x 10 = 90 (medium)
+#   CGN (medium, unassessed): CARVER 7+10+5+10+6+9+7 = 54, FEMA 7 x 1 x 10 = 70 (medium)
+#   FRA (large): accessibility round(1 + 9 x 3/14) = 3, vulnerability 1, FEMA vulnerability
+#     round(1 + 9 x 3/26) = 2; CARVER 9+3+6+1+8+10+9 = 46, FEMA 9 x 1 x 2 = 18 (low)
+# and every DHS risk is 0 (T = p = 0): the ranking goes by FEMA score, LHR, CGN, FRA.
+SITES = ("id,ident,type,name,latitude_deg,longitude_deg,iso_country,iata_code,gps_code\n"
+         "1,EDDF,large_airport,Frankfurt am Main Airport,50.0333,8.5706,DE,FRA,EDDF\n"
+         "2,EGLL,large_airport,London Heathrow <LHR>,51.4706,-0.4619,GB,LHR,EGLL\n"
+         "3,EDDK,medium_airport,Cologne Bonn Airport,50.8659,7.1427,DE,CGN,EDDK\n")
+STATIONS = "name,code,latitude,longitude,country\nFrankfurt (Main) Hbf,FF,50.107,8.6635,DE\n"
+FRA_MET = ["perimeter", "passenger_screening", "hold_baggage_screening", "airside_access", "cctv",
+           "patrols", "evacuation", "staff_training", "communications", "blast_mitigation",
+           "landside_protection"]
+
+
+def sites_fixture(exe, db, tmp):
+    for kind, name, text in [("airport", "airports.csv", SITES),
+                             ("railway", "stations.csv", STATIONS)]:
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        vigil(exe, db, "sites", "import", "--kind", kind, path)
+    args = ["sites", "assess", "FRA"]
+    for item in FRA_MET:
+        args += ["--set", item + "=met", "--date", "2026-01-10"]
+    args += ["--set", "vehicle_barriers=gap", "--note", "east side", "--date", "2026-01-10"]
+    vigil(exe, db, *args)
 
 
 def vigil(exe, db, *args):
@@ -438,6 +473,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="vigil-api.") as tmp:
         db = os.path.join(tmp, "api.db")
         vigil(exe, db, "ingest", SAMPLE)
+        sites_fixture(exe, db, tmp)
         vigil(exe, db, "org", "add", "Agency")
         keys = {
             "ADMIN_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "admin",
@@ -446,6 +482,8 @@ def main():
                                  "dave").splitlines()[0],
             "READER_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "reader",
                                 "bob").splitlines()[0],
+            "SYNC_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "sync",
+                              "erin").splitlines()[0],
             "REVOKED_KEY": vigil(exe, db, "user", "add", "--org", "Agency", "--role", "analyst",
                                  "carol").splitlines()[0],
             "BAD_KEY": BAD_KEY,
@@ -528,6 +566,14 @@ def main():
                  and (r.get("object") or "").startswith("report:")]
         check(reads and all(r.get("purpose") == PURPOSE for r in reads),
               "the library's read records carry the stated purpose", [repr(reads[:1])])
+        risk = [r for r in records if (r.get("object") or "").startswith("/api/v1/risk")]
+        check(recorded("dave", "read", "/api/v1/risk/1", 200)
+              and recorded("dave", "search", "/api/v1/risk", 200)
+              and recorded("bob", "search", "/api/v1/risk", 403)
+              and all(r.get("purpose") for r in risk
+                      if json.loads(r.get("detail") or "{}").get("status") == 200),
+              "the audit log records the risk reads and refusals, the reads with their purpose",
+              [repr(r) for r in risk[:3]])
         refused = [r for r in records
                    if (r.get("actor"), r.get("object")) == ("dave", "/api/v1/reports/999999")]
         check(len(refused) == 1 and json.loads(refused[0]["detail"])["status"] == 404,
