@@ -335,9 +335,9 @@ void vg_risk_explanation_destroy(struct vg_risk_explanation *e);
  * carver,reasons},...]}, an explanation {id,code,name,kind,size,scales_version,threat,criteria,
  * carver_total,fema,dhs,reasons,checklist}. VG_RISK_JSON_DETAIL adds what the API gives besides:
  * for a ranking "total" (nsites), "threat_note" (null when the threat was estimated) and each
- * site's "lambda" and "p_year" (null without an estimate); for an explanation the site's country, region, lat and
- * lon, the threat's inputs (x, t, rate_raw, pool, method, alpha, beta), "threat_note", and each
- * criterion's scale label. Returns 0, VG_ENOMEM or VG_ETOOBIG (out's cap). */
+ * site's "lambda" and "p_year" (null without an estimate); for an explanation the site's
+ * country, region, lat and lon, the threat's inputs (x, t, rate_raw, pool, method, alpha, beta),
+ * "threat_note", and each criterion's scale label. Returns 0, VG_ENOMEM or VG_ETOOBIG. */
 #define VG_RISK_JSON_DETAIL 1u
 int vg_risk_ranking_json(const struct vg_risk_ranking *r, unsigned flags, struct vg_buf *out);
 int vg_risk_explanation_json(const struct vg_risk_explanation *e, unsigned flags,
