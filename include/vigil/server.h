@@ -48,6 +48,11 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
 /* The port the server listens on (the one chosen when o->port was 0). */
 unsigned vg_server_port(const struct vg_server *s);
 
+/* The requests the server is handling now or holding until their audit records commit (not the
+ * open event streams). Outside a request burst it falls back to 0: tests check that nothing is
+ * left waiting. */
+unsigned vg_server_pending(struct vg_server *s);
+
 /* Stops accepting, finishes or closes open connections, joins the threads, frees everything.
  * Accepts NULL. */
 void vg_server_stop(struct vg_server *s);

@@ -6,6 +6,7 @@
 #include "http.h"
 
 #include "vigil/store.h"
+#include "vigil/text.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -31,22 +32,56 @@ static int listed(const char *list, const char *name)
     return 0;
 }
 
+/* Appends s to the audit text of the query: as it is when it is UTF-8, else with every byte
+ * that is not printable ASCII as \xHH, so that the record can always be written. */
+static int put_text(struct vg_buf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (vg_text_is_utf8(s, n))
+        return vg_buf_append(b, s, n);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int rc = c >= 0x20 && c < 0x7f ? vg_buf_putc(b, (char)c) : vg_buf_printf(b, "\\x%02X", c);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* At most 64 bytes of a parameter name (UTF-8), cut at a character boundary, for messages. */
+static const char *excerpt(const char *key, char out[68])
+{
+    size_t n = strlen(key);
+    if (n > 64) {
+        n = 64;
+        while (n > 0 && ((unsigned char)key[n] & 0xC0) == 0x80)
+            n--; /* key[n] continues a character: cut before that character */
+    }
+    memcpy(out, key, n);
+    out[n] = '\0';
+    return out;
+}
+
 static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *key,
                                 const char *value)
 {
     struct params *p = cls;
+    char name[68];
     (void)kind;
     if (!value)
         value = "";
-    if ((p->text.len && vg_buf_putc(&p->text, '&')) ||
-        vg_buf_printf(&p->text, "%s=%s", key, value)) {
+    int utf8 = vg_text_is_utf8(key, strlen(key)) && vg_text_is_utf8(value, strlen(value));
+    if ((p->text.len && vg_buf_putc(&p->text, '&')) || put_text(&p->text, key) ||
+        vg_buf_putc(&p->text, '=') || put_text(&p->text, value)) {
         snprintf(p->bad, sizeof(p->bad), "the query is longer than %d bytes", QUERY_MAX);
         return MHD_NO;
     }
     if (*p->bad)
         return MHD_YES;
-    if (!listed(p->allowed, key)) {
-        snprintf(p->bad, sizeof(p->bad), "unknown parameter '%.64s'", key);
+    if (!utf8) {
+        snprintf(p->bad, sizeof(p->bad), "a query parameter is not UTF-8 text");
+    } else if (!listed(p->allowed, key)) {
+        snprintf(p->bad, sizeof(p->bad), "unknown parameter '%s'", excerpt(key, name));
     } else if (strcmp(key, "where") == 0) {
         if (p->nwhere == VG_FILTER_MAX_WHERE)
             snprintf(p->bad, sizeof(p->bad), "at most %d where parameters", VG_FILTER_MAX_WHERE);
@@ -55,7 +90,8 @@ static enum MHD_Result on_param(void *cls, enum MHD_ValueKind kind, const char *
     } else {
         for (size_t i = 0; i < p->n; i++)
             if (strcmp(p->name[i], key) == 0) {
-                snprintf(p->bad, sizeof(p->bad), "parameter '%.64s' given more than once", key);
+                snprintf(p->bad, sizeof(p->bad), "parameter '%s' given more than once",
+                         excerpt(key, name));
                 return MHD_YES;
             }
         if (p->n < sizeof(p->name) / sizeof(p->name[0])) {

@@ -18,7 +18,10 @@
  * The text is delivered only after the transaction, and so every record of what it discloses,
  * has committed; when the commit fails nothing is delivered and the positions are not moved.
  *
- * A stream. The response is an MHD callback response. Its reader copies out what the hub has
+ * A stream. The response is an MHD callback response. A suspended connection is not watched by
+ * MHD, so every pass also looks at each stream's socket (client_gone) and ends the streams whose
+ * client has left: their connections do not hold one of the server's slots for long. A user may
+ * have EVENTS_PER_USER streams open at once. Its reader copies out what the hub has
  * queued; when nothing is queued it suspends the connection and returns 0, and the hub resumes
  * it when it queues more (a comment line after EVENTS_KEEPALIVE_S of silence keeps proxies from
  * closing the connection and lets the server notice a client that went away). A client that
@@ -301,8 +304,8 @@ static void pass(struct events_hub *hub)
     for (struct stream *st = hub->streams; st && n < PASS_MAX; st = st->next) {
         if (st->closing)
             continue;
-        if (newest > st->after && client_gone(st)) {
-            stream_push(st, NULL, 0, 1);
+        if (client_gone(st)) {
+            stream_push(st, NULL, 0, 1); /* the connection is given back to MHD to close */
         } else if (newest > st->after) {
             todo[n] = st;
             after[n] = st->after;
@@ -387,6 +390,16 @@ int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events
     }
     *out = hub;
     return 0;
+}
+
+int events_open_count(struct events_hub *hub, int64_t user_id)
+{
+    int n = 0;
+    pthread_mutex_lock(&hub->lock);
+    for (struct stream *st = hub->streams; st; st = st->next)
+        n += st->who.user_id == user_id && !st->closing;
+    pthread_mutex_unlock(&hub->lock);
+    return n;
 }
 
 void events_close_all(struct events_hub *hub)

@@ -14,6 +14,7 @@
 #define EVENTS_BATCH 200         /* events read per stream and pass */
 #define EVENTS_PURPOSE_MAX 4096  /* bytes of a stream's purpose */
 #define EVENTS_BUFFER_MAX 262144 /* bytes waiting for a slow client before it is dropped */
+#define EVENTS_PER_USER 8        /* streams one user may have open at once */
 
 struct events_hub;
 
@@ -21,6 +22,8 @@ struct events_hub;
  * pass's transaction, to order it with the server's other writers. */
 int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events_hub **out,
                  struct vg_error *err);
+/* The streams open for user_id. */
+int events_open_count(struct events_hub *hub, int64_t user_id);
 /* Ends every stream (each gets the end of its response) without stopping the hub's thread. */
 void events_close_all(struct events_hub *hub);
 /* Stops the thread and frees the hub; every stream's response must be gone. Accepts NULL. */

@@ -56,6 +56,7 @@
 #include "vigil/audit.h"
 #include "vigil/mem.h"
 #include "vigil/store.h"
+#include "vigil/text.h"
 
 #include "events.h"
 #include "http.h"
@@ -311,6 +312,9 @@ static void on_recorded(struct journal_ticket *t)
 /* Answers with the event stream. */
 static enum MHD_Result reply_events(struct vg_server *srv, struct request *rq)
 {
+    if (events_open_count(srv->hub, rq->who.user_id) >= EVENTS_PER_USER)
+        return reply_error(rq->conn, MHD_HTTP_TOO_MANY_REQUESTS,
+                           "too many event streams open for this user");
     const char *purpose = MHD_lookup_connection_value(rq->conn, MHD_HEADER_KIND, "X-Vigil-Purpose");
     struct MHD_Response *resp = events_open(srv->hub, rq->conn, &rq->who, rq->key,
                                             purpose ? purpose : "", rq->events_after);
@@ -483,6 +487,17 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
                      .data_len = rq->body.len};
     unsigned status;
     int bad = http_params_read(&p, conn, route->params);
+    /* The purpose goes into the audit record as it is: it must be text the log can hold. */
+    if (c.purpose && (strlen(c.purpose) > VG_AUDIT_PURPOSE_MAX ||
+                      !vg_text_is_utf8(c.purpose, strlen(c.purpose)))) {
+        c.purpose = NULL;
+        if (!bad) {
+            snprintf(p.bad, sizeof(p.bad),
+                     "the X-Vigil-Purpose header must be UTF-8 text of at most %d bytes",
+                     VG_AUDIT_PURPOSE_MAX);
+            bad = -1;
+        }
+    }
     if (!route->key) {
         status = bad ? http_fail(&c, MHD_HTTP_BAD_REQUEST, p.bad) : route->run(&c);
         vg_buf_cleanup(&p.text);
@@ -756,6 +771,14 @@ fail:
 unsigned vg_server_port(const struct vg_server *s)
 {
     return s->port;
+}
+
+unsigned vg_server_pending(struct vg_server *s)
+{
+    pthread_mutex_lock(&s->lock);
+    unsigned n = (unsigned)(s->busy + s->waiting);
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }
 
 void vg_server_stop(struct vg_server *s)
