@@ -132,7 +132,9 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_
                              int challenge, const char *allow)
 {
     static const char oom[] = "{\"error\":\"out of memory\"}";
-    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    /* 15 significant digits: a number read from text with at most 15 (every coordinate and
+     * count Vigil stores) prints back as it was written, not as 51.470599999999997. */
+    char *text = body ? json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
     json_decref(body);
     struct MHD_Response *resp;
     if (text) {
