@@ -529,10 +529,15 @@ static int risk_site(struct cli *cli, int argc, char **argv)
         goto done;
     /* The site first: an unknown one is said before any note about the tables. */
     struct vg_site site;
-    if (vg_site_find(store, key, &site, &err)) {
+    struct vg_site_lookup info;
+    if (vg_site_lookup(store, key, &site, &info, &err)) {
         cli_error(&err);
         goto done;
     }
+    char note[VG_ERROR_MSG_MAX];
+    if (vg_site_lookup_note(&info, note, sizeof(note)))
+        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site.id,
+                site.name, site.source, note);
     vg_site_cleanup(&site);
     tk = load_targets(targets);
     struct vg_risk_opts opts = {.scales = scales, .targets = tk, .radius_km = km};

@@ -4,7 +4,9 @@
  * The library (sites.h) reads the files and computes; this file parses the command line and
  * prints. An import is one change in the audit log ("sites.import", object "sites:<source>"),
  * committed in the same transaction as the rows. Rejected rows are reported as `vigil ingest`
- * reports them: the first few on stderr, all of them with --rejects FILE as JSON lines.
+ * reports them: the first few on stderr, all of them with --rejects FILE as JSON lines. `show`
+ * finds a code by the rule of vg_site_lookup and says on stderr what it passed over (the other
+ * imports of the same place, the rows whose weaker code matched), as `sites assess` does.
  *
  * The threat needs the table of comparable target types (data/risk/target_kinds.csv). It is
  * found at --targets FILE, else $VIGIL_DATA/risk/target_kinds.csv, else beside the program
@@ -506,8 +508,10 @@ static void show_help(void)
     puts("Usage: vigil [--db PATH] sites show SITE [--format table|json]\n"
          "\n"
          "Shows one site. SITE is its id or its code: IATA (FRA), ICAO (EDDF) or the\n"
-         "station code the file gave, in any case. A code that several sites share is\n"
-         "refused with the list of them; give the id instead.\n"
+         "station code the file gave, in any case. An IATA or ICAO code wins over a\n"
+         "station code, and one place imported from several files is the one imported\n"
+         "first; a note on stderr names what was passed over. A code that still names\n"
+         "several sites is refused with the list of them; give the id instead.\n"
          "\n"
          "Options:\n"
          "  --format table|json    output format (default table)\n"
@@ -545,12 +549,17 @@ static int sites_show(struct cli *cli, int argc, char **argv)
     struct vg_site site;
     struct vg_error err;
     vg_error_clear(&err);
-    int rc = vg_site_find(store, key, &site, &err);
+    struct vg_site_lookup info;
+    int rc = vg_site_lookup(store, key, &site, &info, &err);
     vg_store_close(store);
     if (rc) {
         cli_error(&err);
         return CLI_ERROR;
     }
+    char note[VG_ERROR_MSG_MAX];
+    if (vg_site_lookup_note(&info, note, sizeof(note)))
+        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site.id,
+                site.name, site.source, note);
     if (fmt == 1) {
         struct list_ctx ctx = {stdout, FMT_JSON, 0, 0, 0, 0, 1};
         list_row(&ctx, &site);

@@ -1,6 +1,7 @@
 # risk.sh - `vigil risk rank` and `vigil risk site` on three airports whose scores are worked out
 # by hand below (no incidents, so every airport takes the default threat rating 5 of
-# data/risk/defaults-v1.csv), and `vigil sites assess` end to end when `vigil sites` offers it.
+# data/risk/defaults-v1.csv), the note of `risk site` on what a code passed over, and `vigil
+# sites assess` end to end when `vigil sites` offers it.
 . "$VG_TESTLIB"
 
 export VIGIL_DATA="$VG_SAMPLE_DATA/.."
@@ -67,6 +68,28 @@ check_contains "$OUT" "vehicle_barriers        accessibility       3  gap       
 run "$VIGIL" --db "$DB" risk site FRA --format json
 check_eq "46 90 checklist" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["carver_total"], d["fema"]["score"], d["criteria"]["accessibility"]["source"])')" \
     "risk site --format json"
+
+run "$VIGIL" --db "$DB" risk site EDDF
+check_empty "$ERR" "risk site EDDF: no note when the code names one row only"
+
+# The code names what the user means, with a note on what was passed over: a copy of the
+# database gets FRA again from a second file (600 m away) and a station whose code is FRA.
+cp "$DB" n.db
+printf 'id,name,latitude,longitude,iata\n9,Frankfurt Main,50.0387,8.5706,FRA\n' >second.csv
+printf 'name,code,lat,lon\nRaunheim,FRA,50.0097,8.4528\n' >station.csv
+run "$VIGIL" --db n.db sites import --kind airport --quiet second.csv
+run "$VIGIL" --db n.db sites import --kind railway --quiet station.csv
+run "$VIGIL" --db n.db risk site FRA
+check_status 0 "risk site FRA with another import and a station: exit 0"
+check_contains "$OUT" "Frankfurt am Main Airport (FRA, id $FRA)" "risk site FRA: the airport imported first"
+check_contains "$ERR" "vigil: note: FRA is site $FRA, Frankfurt am Main Airport (airports.csv); also imported as id 4 from second.csv (0.6 km away); also the code of id 5 Raunheim (railway)" \
+    "risk site FRA: the note names the other import and the station passed over"
+run "$VIGIL" --db n.db risk site FRA --format json
+check_contains "$ERR" "vigil: note: FRA is site $FRA," "risk site --format json: the note too, on stderr"
+check_eq "$FRA" "$(printf '%s' "$OUT" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" \
+    "risk site --format json: the JSON is the airport's, unchanged by the note"
+run "$VIGIL" --db n.db risk site "$FRA"
+check_not_contains "$ERR" "vigil: note: " "risk site by id: no note"
 
 run "$VIGIL" --db "$DB" risk site ZZZ
 check_status 1 "risk site of an unknown code: exit 1"

@@ -1,8 +1,9 @@
 # sites.sh - `vigil sites`: the four real files import with their counts (from tests/data/sites,
 # copies of ../shared/data), Heathrow lands at 51.4706,-0.4619, re-import changes nothing,
 # rejected rows are reported with file, line and reason and exit status 3, list filters and
-# formats, show by code (the rule that picks one airport for FRA, EDDF, LHR, EGLL, JFK, and
-# the note of `sites assess` about the rows passed over) and the ambiguity message, threat on a hand-built case, and usage errors.
+# formats, show by code (the rule that picks one airport for FRA, EDDF, LHR, EGLL, JFK, and the
+# note of `sites show` and `sites assess` about the rows passed over) and the ambiguity message,
+# threat on a hand-built case, and usage errors.
 . "$VG_TESTLIB"
 
 S=$VG_TEST_DATA/sites
@@ -40,6 +41,16 @@ for key in FRA:638 EDDF:638 LHR:753 EGLL:753 JFK:1828 kjfk:1828; do
     check_match "$OUT" "^id +${key#*:}$" "${key%%:*} is site ${key#*:} (OurAirports)"
     check_match "$OUT" "^kind +airport$" "${key%%:*} is an airport"
 done
+run "$VIGIL" --db s.db sites show FRA
+check_contains "$ERR" "vigil: note: FRA is site 638, Frankfurt Airport (ourairports_medium_large.csv); also imported as id 5547 from airports_openflights.csv (0.8 km away); also the code of id 16139 Raunheim (railway)" \
+    "sites show FRA: the note names the other import and the station passed over"
+check_not_contains "$OUT" "note" "sites show FRA: the note is not in the output"
+run "$VIGIL" --db s.db sites show egll
+check_contains "$ERR" "vigil: note: egll is site 753, London Heathrow Airport (ourairports_medium_large.csv); also imported as id 5713 from airports_openflights.csv (0.0 km away)" \
+    "sites show egll: the other import of Heathrow"
+check_not_contains "$ERR" "Heudeber-Danstedt" "sites show egll: no station has the ICAO code"
+run "$VIGIL" --db s.db sites show 638
+check_empty "$ERR" "sites show by id: no note"
 run "$VIGIL" --db s.db sites show 16139
 check_match "$OUT" "^name +Raunheim$" "the station Raunheim by its id"
 run "$VIGIL" --db s.db sites show ff
