@@ -64,6 +64,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -89,13 +90,16 @@ struct vg_server {
     struct journal *journal;
     struct events_hub *hub;
     pthread_mutex_t write_lock;      /* held by a journal batch and an event pass */
-    pthread_mutex_t lock;            /* guards what follows */
+    pthread_mutex_t lock;            /* guards the pool */
     struct vg_store *pool[POOL_MAX]; /* idle connections */
     int npool;
-    int busy;     /* requests between routing and reply (or suspension) */
-    int waiting;  /* requests suspended until the journal commits their records */
-    int closing;  /* vg_server_stop has begun: new requests get 503 */
-    int locks_ok; /* the mutexes were initialised */
+    /* Counters without a lock (sequentially consistent atomics): a request counts itself busy
+     * and then looks at closing, vg_server_stop sets closing and then waits for busy to fall to
+     * 0, so either the request sees closing or the stop sees the request. */
+    atomic_int busy;    /* requests between routing and reply (or suspension) */
+    atomic_int waiting; /* requests suspended until the journal commits their records */
+    atomic_int closing; /* vg_server_stop has begun: new requests get 503 */
+    int locks_ok;       /* the mutexes were initialised */
 };
 
 /* The state of one request between MHD's calls. */
@@ -306,9 +310,7 @@ static void on_recorded(struct journal_ticket *t)
     struct vg_server *srv = rq->srv;
     rq->resumed = 1;
     MHD_resume_connection(rq->conn);
-    pthread_mutex_lock(&srv->lock);
-    srv->waiting--;
-    pthread_mutex_unlock(&srv->lock);
+    atomic_fetch_sub(&srv->waiting, 1);
 }
 
 /* Answers with the event stream. */
@@ -427,6 +429,14 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
         return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
     struct vg_audit_sink sink = journal_sink(&rq->ticket);
     vg_audit_set_sink(store, &sink);
+    /* A read of reports sees one snapshot from the key's check to the answer, in one read
+     * transaction (which also spares taking and releasing SQLite's locks twice). Other reads may
+     * write (the statistics refresh the analytic cube) and keep their own transactions. */
+    int changes = strcmp(route->method, "GET") != 0;
+    if (!changes && route->audits && vg_store_begin_read(store, &err)) {
+        pool_put(srv, store);
+        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
+    }
     int rc = vg_key_authenticate(store, key, time(NULL), &who, &err);
     if (rc) {
         pool_put(srv, store);
@@ -439,7 +449,6 @@ static unsigned run_authenticated(struct vg_server *srv, const struct route *rou
     c->who = &who;
     rq->who = who;
     rq->key = key;
-    int changes = strcmp(route->method, "GET") != 0;
     if (route->admin && who.role != VG_ROLE_ADMIN)
         status = http_fail(c, MHD_HTTP_FORBIDDEN, "this endpoint is for administrators");
     else if (bad)
@@ -546,9 +555,7 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
     rq->events_after = c.events_after;
     rq->conn = conn;
     rq->ticket.done = on_recorded;
-    pthread_mutex_lock(&srv->lock);
-    srv->waiting++;
-    pthread_mutex_unlock(&srv->lock);
+    atomic_fetch_add(&srv->waiting, 1);
     MHD_suspend_connection(conn);
     journal_submit(srv->journal, &rq->ticket);
     return MHD_YES;
@@ -606,17 +613,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (rq->answered)
         return MHD_YES;
     rq->answered = 1;
-    pthread_mutex_lock(&srv->lock);
-    int closing = srv->closing;
-    if (!closing)
-        srv->busy++;
-    pthread_mutex_unlock(&srv->lock);
-    if (closing)
-        return reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
-    enum MHD_Result ret = run_request(srv, conn, url, method, rq);
-    pthread_mutex_lock(&srv->lock);
-    srv->busy--;
-    pthread_mutex_unlock(&srv->lock);
+    atomic_fetch_add(&srv->busy, 1);
+    enum MHD_Result ret =
+        atomic_load(&srv->closing)
+            ? reply_error(conn, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping")
+            : run_request(srv, conn, url, method, rq);
+    atomic_fetch_sub(&srv->busy, 1);
     return ret;
 }
 
@@ -777,10 +779,7 @@ unsigned vg_server_port(const struct vg_server *s)
 
 unsigned vg_server_pending(struct vg_server *s)
 {
-    pthread_mutex_lock(&s->lock);
-    unsigned n = (unsigned)(s->busy + s->waiting);
-    pthread_mutex_unlock(&s->lock);
-    return n;
+    return (unsigned)(atomic_load(&s->busy) + atomic_load(&s->waiting));
 }
 
 void vg_server_stop(struct vg_server *s)
@@ -791,15 +790,10 @@ void vg_server_stop(struct vg_server *s)
         /* MHD must not be stopped with a connection suspended: new requests are refused, and
          * those running or waiting for the journal get their answers first (a few seconds at
          * most: the journal's batch is all they wait for). */
-        pthread_mutex_lock(&s->lock);
-        s->closing = 1;
-        pthread_mutex_unlock(&s->lock);
+        atomic_store(&s->closing, 1);
         events_close_all(s->hub);
         for (int i = 0; i < 10000; i++) {
-            pthread_mutex_lock(&s->lock);
-            int left = s->busy + s->waiting;
-            pthread_mutex_unlock(&s->lock);
-            if (!left)
+            if (!vg_server_pending(s))
                 break;
             struct timespec ms = {0, 1000000};
             nanosleep(&ms, NULL);

@@ -263,7 +263,7 @@ static int run_cached(struct vg_store *s, const char *sql, struct vg_error *err)
 
 static const char begin_sql[] = "BEGIN IMMEDIATE", begin_read_sql[] = "BEGIN",
                   commit_sql[] = "COMMIT", savepoint_sql[] = "SAVEPOINT vg_nested",
-                  release_sql[] = "RELEASE vg_nested";
+                  release_sql[] = "RELEASE vg_nested", rollback_sql[] = "ROLLBACK";
 
 int vg_store_begin(struct vg_store *s, struct vg_error *err)
 {
@@ -301,7 +301,9 @@ void vg_store_rollback(struct vg_store *s)
         sqlite3_exec(s->db, "ROLLBACK TO vg_nested; RELEASE vg_nested", NULL, NULL, NULL);
         s->nested--;
     } else {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        struct vg_error err;
+        if (run_cached(s, rollback_sql, &err))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     }
 }
 
