@@ -375,6 +375,9 @@ int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     hub->write_lock = write_lock;
     int rc = vg_store_open(db_path, 0, &hub->store, err);
+    /* What a pass discloses is sent only once its records are on disk (as the journal's). */
+    if (!rc && (rc = vg_store_exec(hub->store, "PRAGMA synchronous=FULL", err)))
+        vg_store_close(hub->store);
     if (rc) {
         vg_free(hub);
         return rc;

@@ -20,6 +20,12 @@
  *   order: its job, then vg_audit_append of each record -> COMMIT -> set each ticket's rc ->
  *   call each ticket's done
  *
+ * Durability: the journal's connection commits with synchronous=FULL, so a batch's commit
+ * returns once its pages are on disk, and an answer that has left the server has its record on
+ * disk even if the power fails just after (the store's other connections use synchronous=NORMAL,
+ * which survives a killed process but may lose the last commits to a power loss). The cost of
+ * that wait is paid once per batch, not once per request.
+ *
  * The order of records in the log is the order of submission. vg_audit_append reads the chain
  * head in the batch's transaction, so other processes (the command line) may append between
  * batches. A record that fails (it cannot: the sink checked it when taken) marks its ticket; a
@@ -165,6 +171,10 @@ int journal_start(const char *db_path, pthread_mutex_t *write_lock, struct journ
     if (!j)
         return vg_error_set(err, VG_ENOMEM, "out of memory");
     int rc = vg_store_open(db_path, 0, &j->store, err);
+    /* An answer leaves only once its record is on disk, power loss included: the batch's
+     * commit waits for the disk (synchronous=FULL), once for all the batch's records. */
+    if (!rc && (rc = vg_store_exec(j->store, "PRAGMA synchronous=FULL", err)))
+        vg_store_close(j->store);
     if (rc) {
         vg_free(j);
         return rc;
