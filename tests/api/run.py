@@ -385,6 +385,44 @@ def access_matrix(port, keys, check, db):
     status, events, _ = read_events(port, BAD_KEY, first_event, marker)
     check(status == 401, "events: a stream with an unknown key is 401", [status])
 
+    # A user may hold 8 streams open at once; the ninth is 429; a closed one frees its place.
+    held = []
+    try:
+        for i in range(9):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            conn.request("GET", "/api/v1/events",
+                         headers={"Authorization": "Bearer " + keys["outsider-reader"],
+                                  "X-Vigil-Purpose": PURPOSE})
+            resp = conn.getresponse()
+            n += 1
+            held.append((conn, resp))
+        statuses = [r.status for _, r in held]
+        check(statuses == [200] * 8 + [429], "events: the ninth stream of a user is 429",
+              [statuses])
+        conn, resp = held.pop(0)
+        conn.close()
+        import time
+        deadline = time.time() + 10
+        status = None
+        while time.time() < deadline:  # the hub notices the closed stream within a pass
+            c2 = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+            c2.request("GET", "/api/v1/events",
+                       headers={"Authorization": "Bearer " + keys["outsider-reader"],
+                                "X-Vigil-Purpose": PURPOSE})
+            r2 = c2.getresponse()
+            n += 1
+            status = r2.status
+            if status == 200:
+                held.append((c2, r2))
+                break
+            r2.read()
+            c2.close()
+            time.sleep(0.3)
+        check(status == 200, "events: a stream closed by its client frees its place", [status])
+    finally:
+        for conn, _ in held:
+            conn.close()
+
     # Changes: 404 when not readable, 403 when readable but not changeable.
     by = {(r["tlp"], r["distribution"]): r for r in reports}
     clear_comm, amber_org = by[("TLP:CLEAR", "community")], by[("TLP:AMBER", "organisation")]
