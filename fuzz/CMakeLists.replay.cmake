@@ -3,7 +3,7 @@
 # LLVMFuzzerTestOneInput with replay_main.c (no libFuzzer needed, so gcc builds it) and the ctest
 # test fuzz_replay_<name> feeds it every file of fuzz/corpus/<name>. Under VG_SANITIZE the
 # replay runs with ASan and UBSan like the other tests.
-foreach(name csv gtd jsonl events points report sites http)
+foreach(name csv gtd jsonl events points report sites http targets)
   add_executable(fuzz_replay_${name} ${PROJECT_SOURCE_DIR}/fuzz/fuzz_${name}.c
                                      ${PROJECT_SOURCE_DIR}/fuzz/replay_main.c)
   target_link_libraries(fuzz_replay_${name} PRIVATE vigil)

@@ -174,6 +174,12 @@ double vg_geo_km(double lat1, double lon1, double lat2, double lon2);
  * data/risk/target_kinds.csv (columns site_kind, target_type, weight). */
 struct vg_target_kinds;
 
+/* Read the table from the file at path, or from data (len bytes, name for messages). Comment
+ * lines start with '#'; the first that says "version: V" gives the version. Each kind and target
+ * type (case-insensitive) may be listed once. Returns 0 and *out (release with
+ * vg_target_kinds_destroy), or VG_EFORMAT (a bad header or row, a weight outside 0-1, a pair
+ * listed twice), VG_EINVAL (an unknown kind), VG_ETOOBIG, VG_EIO, VG_ENOMEM with err saying
+ * where. */
 int vg_target_kinds_load(const char *path, struct vg_target_kinds **out, struct vg_error *err);
 int vg_target_kinds_parse(const char *data, size_t len, const char *name,
                           struct vg_target_kinds **out, struct vg_error *err);

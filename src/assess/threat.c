@@ -62,6 +62,7 @@ struct tk_row {
     enum vg_site_kind kind;
     char *target;
     double weight;
+    long line; /* where the table gives it, for the message about a row listed twice */
 };
 
 struct vg_target_kinds {
@@ -78,6 +79,25 @@ void vg_target_kinds_destroy(struct vg_target_kinds *tk)
         vg_free(tk->rows[i].target);
     vg_free(tk->rows);
     vg_free(tk);
+}
+
+/* Takes the version from a comment line (raw, len bytes, not terminated) that says
+ * "version: V", unless an earlier one gave it. */
+static void take_version(struct vg_target_kinds *tk, const char *raw, size_t len)
+{
+    const char *end = raw + len;
+    const char *v = memmem(raw, len, "version:", 8);
+    if (!v || tk->version[0])
+        return;
+    v += 8;
+    while (v < end && *v == ' ')
+        v++;
+    size_t n = 0;
+    while (v + n < end && n < sizeof(tk->version) - 1 && v[n] != ' ' && v[n] != '\r' &&
+           v[n] != '\n' && v[n] != '\0')
+        n++;
+    memcpy(tk->version, v, n);
+    tk->version[n] = '\0';
 }
 
 int vg_target_kinds_parse(const char *data, size_t len, const char *name,
@@ -97,6 +117,15 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
     size_t cap = 0;
     while ((rc = vg_csv_next(csv, &rec)) == 1) {
         if (rec.error) {
+            /* a comment is not split into fields: commas or a stray quote in it are no error */
+            const char *r = rec.raw;
+            size_t rn = rec.raw_len;
+            if (rn >= 3 && memcmp(r, "\xEF\xBB\xBF", 3) == 0)
+                r += 3, rn -= 3;
+            if (rn > 0 && r[0] == '#') {
+                take_version(tk, rec.raw, rec.raw_len);
+                continue;
+            }
             rc = vg_error_set(err, VG_EFORMAT, "%s", rec.error_msg ? rec.error_msg : "bad row");
             err->line = rec.line;
             goto fail;
@@ -104,14 +133,7 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
         if (rec.nfields == 0 || (rec.nfields == 1 && rec.lens[0] == 0))
             continue;
         if (rec.fields[0][0] == '#') {
-            const char *v = strstr(rec.raw, "version:");
-            if (v && !tk->version[0]) {
-                v += 8;
-                while (*v == ' ')
-                    v++;
-                size_t n = strcspn(v, " \r\n");
-                snprintf(tk->version, sizeof(tk->version), "%.*s", (int)(n < 63 ? n : 63), v);
-            }
+            take_version(tk, rec.raw, rec.raw_len);
             continue;
         }
         if (!header) {
@@ -156,8 +178,18 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
             snprintf(err->column, sizeof(err->column), "weight");
             goto fail;
         }
+        for (size_t i = 0; i < tk->n; i++) {
+            if (tk->rows[i].kind != kind || strcasecmp(tk->rows[i].target, rec.fields[ct]) != 0)
+                continue;
+            rc = vg_error_set(err, VG_EFORMAT, "%s, %.60s: listed twice (line %ld first)",
+                              vg_site_kind_name(kind), rec.fields[ct], tk->rows[i].line);
+            err->line = rec.line;
+            snprintf(err->column, sizeof(err->column), "target_type");
+            goto fail;
+        }
         if (tk->n == TK_MAX_ROWS) {
             rc = vg_error_set(err, VG_ETOOBIG, "more than %d rows", TK_MAX_ROWS);
+            err->line = rec.line;
             goto fail;
         }
         if (tk->n == cap) {
@@ -171,6 +203,7 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
         }
         tk->rows[tk->n].kind = kind;
         tk->rows[tk->n].weight = w;
+        tk->rows[tk->n].line = rec.line;
         if (!(tk->rows[tk->n].target = vg_strdup(rec.fields[ct]))) {
             rc = vg_error_set(err, VG_ENOMEM, "out of memory");
             goto fail;

@@ -167,6 +167,16 @@ static void test_target_kinds(void **state)
     assert_int_equal(vg_target_kinds_parse(bad2, strlen(bad2), "b.csv", &tk, &err), VG_EFORMAT);
     const char *bad3 = "kind,target\n";
     assert_int_equal(vg_target_kinds_parse(bad3, strlen(bad3), "b.csv", &tk, &err), VG_EFORMAT);
+    /* a kind and type listed twice, whatever the case, is refused (fuzz_targets found it) */
+    const char *twice = "site_kind,target_type,weight\nmall,Business,1\nmall,business,0.5\n";
+    assert_int_equal(vg_target_kinds_parse(twice, strlen(twice), "b.csv", &tk, &err), VG_EFORMAT);
+    assert_int_equal(err.line, 3);
+    assert_string_equal(err.message, "mall, business: listed twice (line 2 first)");
+    /* the version comes from the comment line only, not from a row after it */
+    const char *later = "# by hand\nsite_kind,target_type,weight,why\nmall,Business,1,version: 9\n";
+    assert_int_equal(vg_target_kinds_parse(later, strlen(later), "b.csv", &tk, &err), 0);
+    assert_string_equal(vg_target_kinds_version(tk), "");
+    vg_target_kinds_destroy(tk);
 }
 
 /* ---- hand-built sites and incidents ---- */
