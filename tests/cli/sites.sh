@@ -1,14 +1,15 @@
-# sites.sh - `vigil sites`: the four real files import with their counts (from tests/data/sites,
-# copies of ../shared/data), Heathrow lands at 51.4706,-0.4619, re-import changes nothing,
+# sites.sh - `vigil sites`: the four real files import with their counts (from data/sites, copies
+# of ../shared/data), Heathrow lands at 51.4706,-0.4619, re-import changes nothing,
 # rejected rows are reported with file, line and reason and exit status 3, list filters and
 # formats, show by code (the rule that picks one airport for FRA, EDDF, LHR, EGLL, JFK, and the
 # note of `sites show` and `sites assess` about the rows passed over) and the ambiguity message,
 # threat on a hand-built case, and usage errors.
 . "$VG_TESTLIB"
 
-S=$VG_TEST_DATA/sites
+S=$(cd "$VG_SAMPLE_DATA/../sites" && pwd) # the real files, shipped as data/sites
+T=$VG_TEST_DATA/sites                       # the hand-made ones
 for f in ourairports_medium_large airports_openflights db_stations_germany nyc_subway_stations_mta; do
-    [ -r "$S/$f.csv" ] || fail "fixture $S/$f.csv is missing"
+    [ -r "$S/$f.csv" ] || fail "data file $S/$f.csv is missing"
 done
 
 run "$VIGIL" --db s.db sites import --kind airport --json "$S/ourairports_medium_large.csv"
@@ -106,7 +107,7 @@ m=$(($(printf '%s\n' "$OUT" | wc -l) - 1))
 check_eq 1 "$([ "$n" = "$m" ] && [ "$m" -gt 20 ] && echo 1)" "country by code and by name ($n, $m)"
 
 # rejected rows
-run "$VIGIL" --db r.db sites import --kind other --rejects rej.jsonl --json "$S/bad.csv"
+run "$VIGIL" --db r.db sites import --kind other --rejects rej.jsonl --json "$T/bad.csv"
 check_status 3 "some rows rejected: exit 3"
 check_summary 8 2 0 0 6 "bad.csv: 2 stored, 6 rejected"
 check_contains "$ERR" "bad.csv:3: name: no name" "line 3: no name"

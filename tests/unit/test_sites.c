@@ -79,9 +79,15 @@ static int stop_reject(void *ctx, const struct vg_reject *r)
 
 static struct vg_ingest_stats import_file(struct fx *f, const char *name, enum vg_site_kind kind)
 {
+    /* the four real files are shipped in data/sites, the hand-made ones are in tests/data/sites */
+    static const char *const real[] = {"ourairports_medium_large.csv", "airports_openflights.csv",
+                                       "db_stations_germany.csv", "nyc_subway_stations_mta.csv"};
     char path[TU_PATH_MAX], rel[256];
-    snprintf(rel, sizeof(rel), "sites/%s", name);
-    tu_data_path(path, "VG_TEST_DATA", rel);
+    int shipped = 0;
+    for (size_t i = 0; i < sizeof(real) / sizeof(real[0]); i++)
+        shipped |= strcmp(name, real[i]) == 0;
+    snprintf(rel, sizeof(rel), "%s/%s", shipped ? "../sites" : "sites", name);
+    tu_data_path(path, shipped ? "VG_SAMPLE_DATA" : "VG_TEST_DATA", rel);
     struct vg_sites_import_opts o = {0};
     o.kind = kind;
     struct vg_ingest_stats st = {0};
