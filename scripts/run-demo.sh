@@ -1,11 +1,12 @@
 #!/bin/sh
-# `make run`: loads the bundled sample data into a fresh database and shows what Vigil can tell
-# about it, then serves the HTTP API on 127.0.0.1:8080 with a fresh administrator key until
-# Ctrl-C. Usage: scripts/run-demo.sh VIGIL DB
+# `make run`: loads the bundled sample data and the key sites of data/sites into a fresh database
+# and shows what Vigil can tell about them, then serves the HTTP API on 127.0.0.1:8080 with a fresh
+# administrator key until Ctrl-C. Usage: scripts/run-demo.sh VIGIL DB
 set -eu
 VIGIL=$1
 DB=$2
 SAMPLE=data/sample/drone_gtd_acled_20260509.csv
+SITES=data/sites
 LISTEN=127.0.0.1:8080
 
 mkdir -p "$(dirname "$DB")"
@@ -32,8 +33,20 @@ echo
 echo "== The hottest 10 km cells (Getis-Ord Gi*, FDR-corrected)"
 "$VIGIL" --db "$DB" analyze hotspots --format csv | head -n 6
 echo
+# OurAirports only: OpenFlights lists most of the same airports again, which the ranking would show
+# twice. The station files name no country.
+echo "== Key sites: airports (OurAirports), German railway stations (DB), New York subway (MTA)"
+"$VIGIL" --db "$DB" sites import --kind airport "$SITES/ourairports_medium_large.csv"
+"$VIGIL" --db "$DB" sites import --kind railway --country DE "$SITES/db_stations_germany.csv"
+"$VIGIL" --db "$DB" sites import --kind subway --country US "$SITES/nyc_subway_stations_mta.csv"
+echo
+echo "== The ten key sites most at risk (DHS risk T x V x C; none is assessed yet, so every"
+echo "   checklist item counts as a gap and the threat of the incidents near each site decides)"
+"$VIGIL" --db "$DB" risk rank --top 10
+echo
 echo "The database is $DB (SQLite; its analytic cube is $DB.cube)."
 echo "Try: $VIGIL --db $DB stats --help"
+echo "     $VIGIL --db $DB risk site AHB"
 echo
 echo "== The HTTP API for partner agencies"
 "$VIGIL" --db "$DB" org add "Demo Agency"
