@@ -27,10 +27,15 @@
  * closing the connection and lets the server notice a client that went away). A client that
  * does not read lets at most EVENTS_BUFFER_MAX bytes pile up; then its stream is ended.
  *
- * Locks: hub->lock guards the list of streams and is held by the hub for a whole pass, so a
- * stream is never freed while the hub works on it; stream->lock guards the stream's queue and
- * flags, and is taken under hub->lock, never the other way. MHD calls the reader and the free
- * callback from its worker threads.
+ * Locks and lifetimes. hub->lock guards the list of streams and their reference counts, and is
+ * only held for moments: a pass takes a reference to each stream it will serve, works without
+ * the lock (the database, the rendering), and gives the references back; MHD's free callback
+ * (stream_free) unlinks the stream and drops the list's reference, and whoever drops the last
+ * frees it. stream->lock guards the stream's queue and flags. MHD is never called while one of
+ * these locks is held by the hub: stream_push decides under the stream's lock whether the
+ * connection must be resumed and resumes it after. A connection that the reader suspended stays
+ * alive until it is resumed, and only the hub resumes it, so the hub may use it (resume it, look
+ * at its socket) as long as it found it suspended. A stream that MHD is sending is left alone.
  *
  * Ownership: the hub owns its connection and thread; a stream belongs to its MHD response (freed
  * by stream_free, MHD's free callback), and holds a copy of its key, wiped when freed. */
@@ -52,6 +57,7 @@
 
 struct stream {
     struct stream *next;
+    int refs; /* under hub->lock: the list's (until MHD frees the response), one per pass */
     struct events_hub *hub;
     struct MHD_Connection *conn;
     struct vg_principal who;
@@ -101,6 +107,21 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
     return n;
 }
 
+static void stream_destroy(struct stream *st)
+{
+    sodium_memzero(st->key, sizeof(st->key));
+    vg_buf_cleanup(&st->out);
+    pthread_mutex_destroy(&st->lock);
+    vg_free(st);
+}
+
+/* Drops one reference (hub->lock held); 1 when it was the last: the caller destroys st. */
+static int stream_unref(struct stream *st)
+{
+    return --st->refs == 0;
+}
+
+/* MHD is done with the response: the stream leaves the list, and goes when no pass holds it. */
 static void stream_free(void *cls)
 {
     struct stream *st = cls;
@@ -111,11 +132,10 @@ static void stream_free(void *cls)
             *p = st->next;
             break;
         }
+    int last = stream_unref(st);
     pthread_mutex_unlock(&hub->lock);
-    sodium_memzero(st->key, sizeof(st->key));
-    vg_buf_cleanup(&st->out);
-    pthread_mutex_destroy(&st->lock);
-    vg_free(st);
+    if (last)
+        stream_destroy(st);
 }
 
 /* Queues text for the client (or ends the stream when end is set) and wakes the connection. */
@@ -126,11 +146,11 @@ static void stream_push(struct stream *st, const char *text, size_t n, int end)
         end = 1; /* a client that does not read, or no memory: the stream ends */
     if (end)
         st->closing = 1;
-    if (st->suspended) {
-        st->suspended = 0;
-        MHD_resume_connection(st->conn);
-    }
+    int resume = st->suspended;
+    st->suspended = 0;
     pthread_mutex_unlock(&st->lock);
+    if (resume)
+        MHD_resume_connection(st->conn); /* suspended: alive until this call */
 }
 
 struct MHD_Response *events_open(struct events_hub *hub, struct MHD_Connection *conn,
@@ -148,6 +168,7 @@ struct MHD_Response *events_open(struct events_hub *hub, struct MHD_Connection *
     st->after = after;
     st->last_out = time(NULL);
     pthread_mutex_init(&st->lock, NULL);
+    st->refs = 1; /* the list's */
     vg_buf_init(&st->out, EVENTS_BUFFER_MAX + 1);
     struct MHD_Response *resp =
         MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
@@ -261,6 +282,12 @@ static int render_stream(struct events_hub *hub, struct stream *st, int64_t *aft
  * what is rendered for a client that left would be recorded as disclosed to it. */
 static int client_gone(struct stream *st)
 {
+    pthread_mutex_lock(&st->lock);
+    int suspended = st->suspended; /* else MHD is sending, and sees for itself */
+    pthread_mutex_unlock(&st->lock);
+    if (!suspended)
+        return 0;
+    /* Suspended: only the hub resumes it, so the connection lives until then. */
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (!ci)
@@ -290,8 +317,34 @@ static int64_t newest_event(struct vg_store *s)
 
 #define PASS_MAX 256 /* streams served in one pass; more wait for the next */
 
-/* One pass over the streams, under hub->lock. */
-static void pass(struct events_hub *hub)
+/* Takes a reference to each of the first PASS_MAX streams; returns how many. */
+static int streams_take(struct events_hub *hub, struct stream **held)
+{
+    int n = 0;
+    pthread_mutex_lock(&hub->lock);
+    for (struct stream *st = hub->streams; st && n < PASS_MAX; st = st->next) {
+        st->refs++;
+        held[n++] = st;
+    }
+    pthread_mutex_unlock(&hub->lock);
+    return n;
+}
+
+static void streams_give_back(struct events_hub *hub, struct stream **held, int n)
+{
+    struct stream *dead[PASS_MAX];
+    int ndead = 0;
+    pthread_mutex_lock(&hub->lock);
+    for (int i = 0; i < n; i++)
+        if (stream_unref(held[i]))
+            dead[ndead++] = held[i];
+    pthread_mutex_unlock(&hub->lock);
+    for (int i = 0; i < ndead; i++)
+        stream_destroy(dead[i]);
+}
+
+/* One pass over the streams held (no lock held). */
+static void pass(struct events_hub *hub, struct stream **held, int nheld)
 {
     struct vg_error err;
     struct stream *todo[PASS_MAX];
@@ -301,8 +354,12 @@ static void pass(struct events_hub *hub)
     int n = 0;
     time_t now = time(NULL);
     int64_t newest = newest_event(hub->store);
-    for (struct stream *st = hub->streams; st && n < PASS_MAX; st = st->next) {
-        if (st->closing)
+    for (int h = 0; h < nheld; h++) {
+        struct stream *st = held[h];
+        pthread_mutex_lock(&st->lock);
+        int skip = st->closing;
+        pthread_mutex_unlock(&st->lock);
+        if (skip)
             continue;
         if (client_gone(st)) {
             stream_push(st, NULL, 0, 1); /* the connection is given back to MHD to close */
@@ -352,19 +409,25 @@ static void pass(struct events_hub *hub)
 static void *run(void *arg)
 {
     struct events_hub *hub = arg;
-    pthread_mutex_lock(&hub->lock);
-    while (!hub->stopping) {
+    struct stream *held[PASS_MAX];
+    for (;;) {
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += EVENTS_POLL_MS * 1000000L;
         until.tv_sec += until.tv_nsec / 1000000000L;
         until.tv_nsec %= 1000000000L;
-        pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
-        if (!hub->stopping && hub->streams)
-            pass(hub);
+        pthread_mutex_lock(&hub->lock);
+        if (!hub->stopping)
+            pthread_cond_timedwait(&hub->wake, &hub->lock, &until);
+        int stopping = hub->stopping;
+        pthread_mutex_unlock(&hub->lock);
+        if (stopping)
+            return NULL;
+        int n = streams_take(hub, held);
+        if (n)
+            pass(hub, held, n);
+        streams_give_back(hub, held, n);
     }
-    pthread_mutex_unlock(&hub->lock);
-    return NULL;
 }
 
 int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events_hub **out,
@@ -397,22 +460,39 @@ int events_start(const char *db_path, pthread_mutex_t *write_lock, struct events
 
 int events_open_count(struct events_hub *hub, int64_t user_id)
 {
-    int n = 0;
-    pthread_mutex_lock(&hub->lock);
-    for (struct stream *st = hub->streams; st; st = st->next)
-        n += st->who.user_id == user_id && !st->closing;
-    pthread_mutex_unlock(&hub->lock);
-    return n;
+    struct stream *held[PASS_MAX];
+    int open = 0, n = streams_take(hub, held);
+    for (int i = 0; i < n; i++) {
+        pthread_mutex_lock(&held[i]->lock);
+        open += held[i]->who.user_id == user_id && !held[i]->closing;
+        pthread_mutex_unlock(&held[i]->lock);
+    }
+    streams_give_back(hub, held, n);
+    return open;
 }
 
 void events_close_all(struct events_hub *hub)
 {
     if (!hub)
         return;
-    pthread_mutex_lock(&hub->lock);
-    for (struct stream *st = hub->streams; st; st = st->next)
-        stream_push(st, NULL, 0, 1);
-    pthread_mutex_unlock(&hub->lock);
+    struct stream *held[PASS_MAX];
+    int n;
+    do { /* PASS_MAX at a time: a closed stream is skipped by the next round */
+        n = streams_take(hub, held);
+        int ended = 0;
+        for (int i = 0; i < n; i++) {
+            pthread_mutex_lock(&held[i]->lock);
+            int open = !held[i]->closing;
+            pthread_mutex_unlock(&held[i]->lock);
+            if (open) {
+                stream_push(held[i], NULL, 0, 1);
+                ended++;
+            }
+        }
+        streams_give_back(hub, held, n);
+        if (!ended)
+            break;
+    } while (n == PASS_MAX);
 }
 
 void events_stop(struct events_hub *hub)
