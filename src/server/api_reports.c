@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "vigil/events.h"
 #include "vigil/groups.h"
 #include "vigil/reports.h"
 
-#include <sqlite3.h>
 #include <time.h>
 
 unsigned api_post_report(struct call *c)
@@ -116,15 +116,8 @@ unsigned api_get_events(struct call *c)
             return status;
     } else {
         /* Only what happens from now on. */
-        sqlite3_stmt *q;
         struct vg_error err;
-        static const char sql[] = "SELECT coalesce(max(id), 0) FROM events";
-        if (vg_store_stmt(c->store, sql, &q, &err))
-            return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
-        int ok = sqlite3_step(q) == SQLITE_ROW;
-        c->events_after = ok ? sqlite3_column_int64(q, 0) : 0;
-        vg_store_stmt_done(c->store, q);
-        if (!ok)
+        if (vg_events_newest(c->store, &c->events_after, &err))
             return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the database is not available");
     }
     c->events = 1;

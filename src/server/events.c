@@ -41,6 +41,7 @@
  * by stream_free, MHD's free callback), and holds a copy of its key, wiped when freed. */
 #include "events.h"
 
+#include "vigil/events.h"
 #include "vigil/mem.h"
 #include "vigil/reports.h"
 #include "vigil/store.h"
@@ -49,7 +50,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -249,29 +249,12 @@ static int render_stream(struct events_hub *hub, struct stream *st, int64_t *aft
     int rc = vg_key_authenticate(hub->store, st->key, time(NULL), &now, &err);
     if (rc)
         return rc == VG_ENOTFOUND ? VG_EPERM : rc; /* VG_EPERM: the key no longer opens */
-    static const char sql[] =
-        "SELECT id, kind, report_id, at FROM events WHERE id > ? ORDER BY id LIMIT ?";
-    sqlite3_stmt *q;
-    if ((rc = vg_store_stmt(hub->store, sql, &q, &err)))
+    struct vg_event ev[EVENTS_BATCH];
+    int n;
+    if ((rc = vg_events_after(hub->store, *after, ev, EVENTS_BATCH, &n, &err)))
         return rc;
-    /* The rows are copied out first: rendering runs other statements of the connection. */
-    struct {
-        int64_t id, report;
-        char kind[16], at[32];
-    } ev[EVENTS_BATCH];
-    int n = 0;
-    sqlite3_bind_int64(q, 1, *after);
-    sqlite3_bind_int(q, 2, EVENTS_BATCH);
-    while (n < EVENTS_BATCH && sqlite3_step(q) == SQLITE_ROW) {
-        ev[n].id = sqlite3_column_int64(q, 0);
-        snprintf(ev[n].kind, sizeof(ev[n].kind), "%s", (const char *)sqlite3_column_text(q, 1));
-        ev[n].report = sqlite3_column_int64(q, 2);
-        snprintf(ev[n].at, sizeof(ev[n].at), "%s", (const char *)sqlite3_column_text(q, 3));
-        n++;
-    }
-    vg_store_stmt_done(hub->store, q);
     for (int i = 0; i < n; i++) {
-        if ((rc = render(hub, st, ev[i].id, ev[i].kind, ev[i].report, ev[i].at, b)))
+        if ((rc = render(hub, st, ev[i].id, ev[i].kind, ev[i].report_id, ev[i].at, b)))
             return rc;
         *after = ev[i].id;
     }
@@ -305,14 +288,9 @@ static int client_gone(struct stream *st)
 /* The newest event id, or -1 when it cannot be read. */
 static int64_t newest_event(struct vg_store *s)
 {
-    static const char sql[] = "SELECT coalesce(max(id), 0) FROM events";
-    sqlite3_stmt *q;
     struct vg_error err;
-    if (vg_store_stmt(s, sql, &q, &err))
-        return -1;
-    int64_t id = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
-    vg_store_stmt_done(s, q);
-    return id;
+    int64_t id;
+    return vg_events_newest(s, &id, &err) ? -1 : id;
 }
 
 #define PASS_MAX 256 /* streams served in one pass; more wait for the next */

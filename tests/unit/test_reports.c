@@ -14,6 +14,7 @@
 #include "vigil/audit.h"
 #include "vigil/error.h"
 #include "vigil/mem.h"
+#include "vigil/events.h"
 #include "vigil/reports.h"
 #include "vigil/store.h"
 
@@ -694,6 +695,45 @@ static void test_retention(void **state)
     assert_chain_intact(f->s);
 }
 
+/* The events table: every creation and change of a report, in order, whoever made it. */
+static void test_events(void **state)
+{
+    struct fixture *f = *state;
+    struct vg_error err;
+    struct vg_event ev[4];
+    int64_t newest = -1;
+    int n = -1;
+    assert_int_equal(vg_events_newest(f->s, &newest, &err), 0);
+    assert_int_equal(newest, 0);
+    assert_int_equal(vg_events_after(f->s, 0, ev, 4, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    int64_t a = make(f, "TLP:GREEN", "community", NULL);
+    int64_t b = make(f, "TLP:AMBER", "organisation", NULL);
+    static const char change[] = "{\"title\":\"t changed\",\"tlp\":\"TLP:GREEN\","
+                                 "\"distribution\":\"community\"}";
+    assert_int_equal(
+        vg_report_update(f->s, &f->u[ANA], a, change, sizeof(change) - 1, "fix", T0 + 60, &err), 0);
+    assert_int_equal(vg_events_newest(f->s, &newest, &err), 0);
+    assert_int_equal(newest, 3);
+    assert_int_equal(vg_events_after(f->s, 0, ev, 4, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(ev[0].report_id, a);
+    assert_string_equal(ev[0].kind, "report.created");
+    assert_int_equal(ev[1].report_id, b);
+    assert_string_equal(ev[1].kind, "report.created");
+    assert_int_equal(ev[2].report_id, a);
+    assert_string_equal(ev[2].kind, "report.updated");
+    assert_true(ev[0].id < ev[1].id && ev[1].id < ev[2].id);
+    assert_int_equal(strlen(ev[0].at), 20); /* YYYY-MM-DDTHH:MM:SSZ */
+    /* after a position, and at most max */
+    assert_int_equal(vg_events_after(f->s, ev[0].id, ev, 1, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].report_id, b);
+    assert_int_equal(vg_events_after(f->s, newest, ev, 4, &n, &err), 0);
+    assert_int_equal(n, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -708,6 +748,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
