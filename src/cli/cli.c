@@ -9,7 +9,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <pwd.h>
+#include <signal.h>
 #include <unistd.h>
 
 void cli_error(const struct vg_error *err)
@@ -379,4 +381,119 @@ const char *cli_one_arg(const char *cmd, const char *what, int argc, char **argv
         return NULL;
     }
     return argv[optind];
+}
+
+int cli_encoding_option(const char *cmd, const char *arg, enum vg_encoding *out)
+{
+    if (strcmp(arg, "auto") == 0)
+        *out = VG_ENCODING_AUTO;
+    else if (strcasecmp(arg, "utf-8") == 0 || strcasecmp(arg, "utf8") == 0)
+        *out = VG_ENCODING_UTF8;
+    else if (strcasecmp(arg, "latin1") == 0 || strcasecmp(arg, "iso-8859-1") == 0)
+        *out = VG_ENCODING_LATIN1;
+    else
+        return cli_usage_error(cmd, "unknown encoding '%s'", arg);
+    return 0;
+}
+
+int cli_delimiter_option(const char *cmd, const char *arg, char *out)
+{
+    if (strcmp(arg, "tab") == 0 || strcmp(arg, "\\t") == 0)
+        *out = '\t';
+    else if (strlen(arg) == 1 && arg[0] != '"' && arg[0] != '\n')
+        *out = arg[0];
+    else
+        return cli_usage_error(cmd, "the delimiter must be one character or 'tab'");
+    return 0;
+}
+
+volatile sig_atomic_t cli_interrupted;
+
+static void on_interrupt(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_catch_interrupt(void)
+{
+    struct sigaction sa = {0};
+    sa.sa_handler = on_interrupt;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+int cli_rejects_open(struct cli_rejects *r, const char *path)
+{
+    r->path = path;
+    if (path && cli_outfile_open(&r->out, path) != 0) {
+        cli_fail("cannot write %s: %m", path);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_rejects_add(void *ctx, const struct vg_reject *rej)
+{
+    struct cli_rejects *c = ctx;
+    if (c->shown < CLI_SHOWN_REJECTS)
+        fprintf(stderr, "vigil: %s:%ld: %s%s%s\n", rej->file, rej->line, rej->column,
+                rej->column[0] ? ": " : "", rej->reason);
+    c->shown++;
+    if (!c->out.f)
+        return 0;
+    struct vg_buf b;
+    vg_buf_init(&b, (size_t)1 << 30);
+    vg_buf_printf(&b, "{\"file\":");
+    vg_buf_json_string(&b, rej->file, strlen(rej->file));
+    vg_buf_printf(&b, ",\"line\":%ld,\"column\":", rej->line);
+    vg_buf_json_string(&b, rej->column, strlen(rej->column));
+    vg_buf_printf(&b, ",\"reason\":");
+    vg_buf_json_string(&b, rej->reason, strlen(rej->reason));
+    vg_buf_printf(&b, ",\"raw\":");
+    /* The raw row may not be UTF-8 (a Latin-1 file): it is then read as Latin-1 and written as
+     * UTF-8, so the line stays valid JSON and the bytes can be recovered. */
+    struct vg_buf raw;
+    vg_buf_init(&raw, (size_t)1 << 30);
+    if (vg_text_is_utf8(rej->raw, rej->raw_len))
+        vg_buf_json_string(&b, rej->raw, rej->raw_len);
+    else if (vg_text_latin1_to_utf8(&raw, rej->raw, rej->raw_len) == 0)
+        vg_buf_json_string(&b, raw.data, raw.len);
+    vg_buf_cleanup(&raw);
+    vg_buf_printf(&b, "}\n");
+    int ok = b.data && fwrite(b.data, 1, b.len, c->out.f) == b.len;
+    vg_buf_cleanup(&b);
+    return ok ? 0 : VG_EIO;
+}
+
+int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
+                   int failed)
+{
+    if (r->out.f && cli_outfile_commit(&r->out) != 0) {
+        cli_fail("cannot write %s: %m", r->path);
+        failed = 1;
+    }
+    if (r->shown > CLI_SHOWN_REJECTS)
+        fprintf(stderr, "vigil: ... %ld more rejected rows%s%s\n", r->shown - CLI_SHOWN_REJECTS,
+                r->path ? ", all listed in " : " (use --rejects FILE to keep them)",
+                r->path ? r->path : "");
+    if (json)
+        printf("{\"rows\":%lld,\"inserted\":%lld,\"updated\":%lld,\"unchanged\":%lld,"
+               "\"rejected\":%lld}\n",
+               (long long)st->rows, (long long)st->inserted, (long long)st->updated,
+               (long long)st->unchanged, (long long)st->rejected);
+    else if (!quiet)
+        printf("%lld rows: %lld inserted, %lld updated, %lld unchanged, %lld rejected\n",
+               (long long)st->rows, (long long)st->inserted, (long long)st->updated,
+               (long long)st->unchanged, (long long)st->rejected);
+    if (cli_interrupted) {
+        cli_fail("interrupted: the rows above are stored; run the same command again to finish");
+        return CLI_INTERRUPTED;
+    }
+    return failed ? CLI_ERROR : st->rejected ? CLI_PARTIAL : CLI_OK;
+}
+
+void cli_rejects_abort(struct cli_rejects *r)
+{
+    cli_outfile_abort(&r->out);
 }

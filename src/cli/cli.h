@@ -90,6 +90,47 @@ int cli_outfile_commit(struct cli_outfile *o);
 /* Closes and discards the file. */
 void cli_outfile_abort(struct cli_outfile *o);
 
+/* What `vigil ingest` and `vigil sites import` share: the options --encoding and --delimiter,
+ * the rejected rows, the summary, the exit status, and Ctrl-C. */
+
+/* Parses --encoding (auto, utf-8 or utf8, latin1 or iso-8859-1, without case but auto) and
+ * --delimiter (one character but '"', or 'tab'). Return 0, or CLI_USAGE after printing the
+ * problem for command cmd. */
+int cli_encoding_option(const char *cmd, const char *arg, enum vg_encoding *out);
+int cli_delimiter_option(const char *cmd, const char *arg, char *out);
+
+/* Set by SIGINT and SIGTERM once cli_catch_interrupt has run: the import commits what it read
+ * and stops (the cancel of vg_ingest_opts and vg_sites_import_opts). */
+extern volatile sig_atomic_t cli_interrupted;
+void cli_catch_interrupt(void);
+
+#define CLI_SHOWN_REJECTS 10 /* rejected rows shown on stderr */
+
+/* The rejected rows of an import: the first CLI_SHOWN_REJECTS on stderr, and with --rejects FILE
+ * every one in FILE as a JSON line {"file","line","column","reason","raw"} (a raw row that is not
+ * UTF-8 is read as Latin-1). FILE is a cli_outfile: it appears when the import ends, whole.
+ * Zeroed, it is closed. */
+struct cli_rejects {
+    const char *path; /* FILE, or NULL */
+    struct cli_outfile out;
+    long shown; /* rows reported so far, on stderr or not */
+};
+
+/* Opens FILE (path NULL: none). Prints the error; returns 0 or -1. */
+int cli_rejects_open(struct cli_rejects *r, const char *path);
+/* An on_reject callback, ctx a struct cli_rejects: reports rej. 0, or VG_EIO when FILE cannot be
+ * written. */
+int cli_rejects_add(void *ctx, const struct vg_reject *rej);
+/* Ends an import: puts FILE in place, says how many rejected rows were not shown, prints the
+ * summary st (one JSON object with json, nothing with quiet) and, when cli_interrupted is set,
+ * that the command can be run again. Returns the exit status: CLI_INTERRUPTED, else CLI_ERROR
+ * when failed or FILE could not be written, else CLI_PARTIAL when rows were rejected, else
+ * CLI_OK. */
+int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
+                   int failed);
+/* Discards FILE when cli_import_end did not put it in place; does nothing otherwise. */
+void cli_rejects_abort(struct cli_rejects *r);
+
 /* A command made of sub-commands (`vigil key create`, `vigil audit verify`, ...). */
 struct cli_subcommand {
     const char *name;

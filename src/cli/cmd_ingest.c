@@ -2,32 +2,20 @@
  *
  * Rejected rows go to stderr (the first few) and, with --rejects FILE, all of them to FILE as
  * JSON lines {"file","line","column","reason","raw"}. FILE appears when the ingest ends, whole
- * (cli_outfile), never half-written. A progress bar is drawn on
- * stderr when it is a terminal. Ctrl-C commits the rows read so far and stops; running the same
- * command again completes the ingest. */
+ * (cli_outfile), never half-written; cli_rejects does this for `vigil sites import` too. A progress
+ * bar is drawn on stderr when it is a terminal. Ctrl-C commits the rows read so far and stops;
+ * running the same command again completes the ingest. */
 #include "cli.h"
 
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#define SHOWN_REJECTS 10
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
-
 struct ingest_ctx {
-    FILE *rejects;
+    struct cli_rejects rejects;
     struct vg_cube_appender *cube; /* keeps the analytic cube current as rows are stored */
-    long shown;
-    int bar; /* draw a progress bar */
+    int bar;                       /* draw a progress bar */
     int bar_drawn;
     const char *file;
 };
@@ -35,39 +23,9 @@ struct ingest_ctx {
 static int on_reject(void *p, const struct vg_reject *r)
 {
     struct ingest_ctx *c = p;
-    if (c->shown < SHOWN_REJECTS) {
-        if (c->bar_drawn)
-            fputs("\r\033[K", stderr), c->bar_drawn = 0;
-        fprintf(stderr, "vigil: %s:%ld: %s%s%s\n", r->file, r->line, r->column,
-                r->column[0] ? ": " : "", r->reason);
-    }
-    c->shown++;
-    if (c->rejects) {
-        struct vg_buf b;
-        vg_buf_init(&b, (size_t)1 << 30);
-        vg_buf_printf(&b, "{\"file\":");
-        vg_buf_json_string(&b, r->file, strlen(r->file));
-        vg_buf_printf(&b, ",\"line\":%ld,\"column\":", r->line);
-        vg_buf_json_string(&b, r->column, strlen(r->column));
-        vg_buf_printf(&b, ",\"reason\":");
-        vg_buf_json_string(&b, r->reason, strlen(r->reason));
-        vg_buf_printf(&b, ",\"raw\":");
-        /* The raw row may not be UTF-8 (a Latin-1 file): it is then read as Latin-1 and written
-         * as UTF-8, so the line stays valid JSON and the bytes can be recovered. */
-        struct vg_buf raw;
-        vg_buf_init(&raw, (size_t)1 << 30);
-        if (vg_text_is_utf8(r->raw, r->raw_len))
-            vg_buf_json_string(&b, r->raw, r->raw_len);
-        else if (vg_text_latin1_to_utf8(&raw, r->raw, r->raw_len) == 0)
-            vg_buf_json_string(&b, raw.data, raw.len);
-        vg_buf_cleanup(&raw);
-        vg_buf_printf(&b, "}\n");
-        int ok = b.data && fwrite(b.data, 1, b.len, c->rejects) == b.len;
-        vg_buf_cleanup(&b);
-        if (!ok)
-            return VG_EIO;
-    }
-    return 0;
+    if (c->bar_drawn && c->rejects.shown < CLI_SHOWN_REJECTS)
+        fputs("\r\033[K", stderr), c->bar_drawn = 0;
+    return cli_rejects_add(&c->rejects, r);
 }
 
 static void on_inserted(void *p, int64_t id, const struct vg_incident *inc)
@@ -158,22 +116,12 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
                 return cli_usage_error("ingest", "unknown format '%s' (gtd or jsonl)", optarg);
             break;
         case 'e':
-            if (strcmp(optarg, "auto") == 0)
-                opts.encoding = VG_ENCODING_AUTO;
-            else if (strcasecmp(optarg, "utf-8") == 0 || strcasecmp(optarg, "utf8") == 0)
-                opts.encoding = VG_ENCODING_UTF8;
-            else if (strcasecmp(optarg, "latin1") == 0 || strcasecmp(optarg, "iso-8859-1") == 0)
-                opts.encoding = VG_ENCODING_LATIN1;
-            else
-                return cli_usage_error("ingest", "unknown encoding '%s'", optarg);
+            if (cli_encoding_option("ingest", optarg, &opts.encoding))
+                return CLI_USAGE;
             break;
         case 'd':
-            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
-                opts.delimiter = '\t';
-            else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n')
-                opts.delimiter = optarg[0];
-            else
-                return cli_usage_error("ingest", "the delimiter must be one character or 'tab'");
+            if (cli_delimiter_option("ingest", optarg, &opts.delimiter))
+                return CLI_USAGE;
             break;
         case 's':
             opts.source = optarg;
@@ -209,16 +157,10 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 
     struct vg_store *store = NULL;
     int status = CLI_ERROR;
-    struct cli_outfile out = {0};
     if (cli_open_store(cli, 0, &store))
         return CLI_ERROR;
-    if (rejects_path) {
-        if (cli_outfile_open(&out, rejects_path) != 0) {
-            cli_fail("cannot write %s: %m", rejects_path);
-            goto done;
-        }
-        ctx.rejects = out.f;
-    }
+    if (cli_rejects_open(&ctx.rejects, rejects_path))
+        goto done;
     ctx.bar = !quiet && isatty(STDERR_FILENO);
     struct vg_error cerr;
     vg_error_clear(&cerr);
@@ -230,15 +172,12 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
     opts.on_reject = on_reject;
     opts.on_progress = on_progress;
     opts.ctx = &ctx;
-    opts.cancel = &interrupted;
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    opts.cancel = &cli_interrupted;
+    cli_catch_interrupt();
 
     struct vg_ingest_stats st = {0};
     int failed = 0;
-    for (int i = optind; i < argc && !interrupted; i++) {
+    for (int i = optind; i < argc && !cli_interrupted; i++) {
         struct vg_error err;
         ctx.file = argv[i];
         if (vg_ingest_path(store, argv[i], &opts, &st, &err)) {
@@ -258,34 +197,9 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         }
         ctx.cube = NULL;
     }
-    if (ctx.rejects) {
-        ctx.rejects = NULL;
-        if (cli_outfile_commit(&out) != 0) {
-            cli_fail("cannot write %s: %m", rejects_path);
-            failed = 1;
-        }
-    }
-    if (ctx.shown > SHOWN_REJECTS)
-        fprintf(stderr, "vigil: ... %ld more rejected rows%s%s\n", ctx.shown - SHOWN_REJECTS,
-                rejects_path ? ", all listed in " : " (use --rejects FILE to keep them)",
-                rejects_path ? rejects_path : "");
-    if (json)
-        printf("{\"rows\":%lld,\"inserted\":%lld,\"updated\":%lld,\"unchanged\":%lld,"
-               "\"rejected\":%lld}\n",
-               (long long)st.rows, (long long)st.inserted, (long long)st.updated,
-               (long long)st.unchanged, (long long)st.rejected);
-    else if (!quiet)
-        printf("%lld rows: %lld inserted, %lld updated, %lld unchanged, %lld rejected\n",
-               (long long)st.rows, (long long)st.inserted, (long long)st.updated,
-               (long long)st.unchanged, (long long)st.rejected);
-    if (interrupted) {
-        cli_fail("interrupted: the rows above are stored; run the same command again to finish");
-        status = CLI_INTERRUPTED;
-    } else {
-        status = failed ? CLI_ERROR : st.rejected ? CLI_PARTIAL : CLI_OK;
-    }
+    status = cli_import_end(&ctx.rejects, &st, json, quiet, failed);
 done:
-    cli_outfile_abort(&out);
+    cli_rejects_abort(&ctx.rejects);
     vg_cube_appender_destroy(ctx.cube);
     vg_store_close(store);
     return status;

@@ -4,7 +4,8 @@
  * The library (sites.h) reads the files and computes; this file parses the command line and
  * prints. An import is one change in the audit log ("sites.import", object "sites:<source>"),
  * committed in the same transaction as the rows. Rejected rows are reported as `vigil ingest`
- * reports them: the first few on stderr, all of them with --rejects FILE as JSON lines. `show`
+ * reports them (cli_rejects): the first few on stderr, all of them with --rejects FILE as JSON
+ * lines. `show`
  * finds a code by the rule of vg_site_lookup and says on stderr what it passed over (the other
  * imports of the same place, the rows whose weaker code matched), as `sites assess` does.
  *
@@ -19,24 +20,13 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
-#define SHOWN_REJECTS 10
-
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 static const char *const format_names[] = {"table", "csv", "json", NULL};
-
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    interrupted = 1;
-}
 
 static void help(FILE *f)
 {
@@ -75,44 +65,6 @@ static int parse_kind(const char *cmd, const char *arg, enum vg_site_kind *out)
 }
 
 /* ---- import ---- */
-
-struct import_ctx {
-    FILE *rejects;
-    long shown;
-};
-
-static int on_reject(void *p, const struct vg_reject *r)
-{
-    struct import_ctx *c = p;
-    if (c->shown < SHOWN_REJECTS)
-        fprintf(stderr, "vigil: %s:%ld: %s%s%s\n", r->file, r->line, r->column,
-                r->column[0] ? ": " : "", r->reason);
-    c->shown++;
-    if (c->rejects) {
-        struct vg_buf b;
-        vg_buf_init(&b, (size_t)1 << 30);
-        vg_buf_printf(&b, "{\"file\":");
-        vg_buf_json_string(&b, r->file, strlen(r->file));
-        vg_buf_printf(&b, ",\"line\":%ld,\"column\":", r->line);
-        vg_buf_json_string(&b, r->column, strlen(r->column));
-        vg_buf_printf(&b, ",\"reason\":");
-        vg_buf_json_string(&b, r->reason, strlen(r->reason));
-        vg_buf_printf(&b, ",\"raw\":");
-        struct vg_buf raw;
-        vg_buf_init(&raw, (size_t)1 << 30);
-        if (vg_text_is_utf8(r->raw, r->raw_len))
-            vg_buf_json_string(&b, r->raw, r->raw_len);
-        else if (vg_text_latin1_to_utf8(&raw, r->raw, r->raw_len) == 0)
-            vg_buf_json_string(&b, raw.data, raw.len);
-        vg_buf_cleanup(&raw);
-        vg_buf_printf(&b, "}\n");
-        int ok = b.data && fwrite(b.data, 1, b.len, c->rejects) == b.len;
-        vg_buf_cleanup(&b);
-        if (!ok)
-            return VG_EIO;
-    }
-    return 0;
-}
 
 static void import_help(void)
 {
@@ -161,7 +113,7 @@ static int sites_import(struct cli *cli, int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vg_sites_import_opts opts = {0};
-    struct import_ctx ctx = {0};
+    struct cli_rejects rejects = {0};
     const char *rejects_path = NULL;
     int json = 0, quiet = 0, have_kind = 0, c;
     optind = 1;
@@ -182,23 +134,12 @@ static int sites_import(struct cli *cli, int argc, char **argv)
             opts.country = optarg;
             break;
         case 'e':
-            if (strcmp(optarg, "auto") == 0)
-                opts.encoding = VG_ENCODING_AUTO;
-            else if (strcasecmp(optarg, "utf-8") == 0 || strcasecmp(optarg, "utf8") == 0)
-                opts.encoding = VG_ENCODING_UTF8;
-            else if (strcasecmp(optarg, "latin1") == 0 || strcasecmp(optarg, "iso-8859-1") == 0)
-                opts.encoding = VG_ENCODING_LATIN1;
-            else
-                return cli_usage_error("sites import", "unknown encoding '%s'", optarg);
+            if (cli_encoding_option("sites import", optarg, &opts.encoding))
+                return CLI_USAGE;
             break;
         case 'd':
-            if (strcmp(optarg, "tab") == 0 || strcmp(optarg, "\\t") == 0)
-                opts.delimiter = '\t';
-            else if (strlen(optarg) == 1 && optarg[0] != '"' && optarg[0] != '\n')
-                opts.delimiter = optarg[0];
-            else
-                return cli_usage_error("sites import",
-                                       "the delimiter must be one character or 'tab'");
+            if (cli_delimiter_option("sites import", optarg, &opts.delimiter))
+                return CLI_USAGE;
             break;
         case 'r':
             rejects_path = optarg;
@@ -224,28 +165,19 @@ static int sites_import(struct cli *cli, int argc, char **argv)
         return cli_usage_error("sites import", "no file given");
 
     struct vg_store *store = NULL;
-    struct cli_outfile out = {0};
     int status = CLI_ERROR;
     if (cli_open_store(cli, 0, &store))
         return CLI_ERROR;
-    if (rejects_path) {
-        if (cli_outfile_open(&out, rejects_path) != 0) {
-            cli_fail("cannot write %s: %m", rejects_path);
-            goto done;
-        }
-        ctx.rejects = out.f;
-    }
-    opts.on_reject = on_reject;
-    opts.ctx = &ctx;
-    opts.cancel = &interrupted;
-    struct sigaction sa = {0};
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (cli_rejects_open(&rejects, rejects_path))
+        goto done;
+    opts.on_reject = cli_rejects_add;
+    opts.ctx = &rejects;
+    opts.cancel = &cli_interrupted;
+    cli_catch_interrupt();
 
     struct vg_ingest_stats st = {0};
     int failed = 0;
-    for (int i = optind; i < argc && !interrupted; i++) {
+    for (int i = optind; i < argc && !cli_interrupted; i++) {
         struct vg_error err;
         vg_error_clear(&err);
         struct vg_ingest_stats one = {0};
@@ -254,7 +186,7 @@ static int sites_import(struct cli *cli, int argc, char **argv)
             break;
         }
         int rc = vg_sites_import_path(store, argv[i], &opts, &one, &err);
-        if (rc && !interrupted)
+        if (rc && !cli_interrupted)
             cli_error(&err);
         char object[300];
         const char *base = strrchr(argv[i], '/');
@@ -262,45 +194,20 @@ static int sites_import(struct cli *cli, int argc, char **argv)
                  opts.source ? opts.source
                  : base      ? base + 1
                              : argv[i]);
-        if (cli_change_end(store, rc == 0 || interrupted, "sites.import", object) != 0) {
+        if (cli_change_end(store, rc == 0 || cli_interrupted, "sites.import", object) != 0) {
             failed = 1;
             continue;
         }
-        if (rc && !interrupted) {
+        if (rc && !cli_interrupted) {
             failed = 1;
             continue;
         }
         st.rows += one.rows, st.inserted += one.inserted, st.updated += one.updated;
         st.unchanged += one.unchanged, st.rejected += one.rejected;
     }
-    if (ctx.rejects) {
-        ctx.rejects = NULL;
-        if (cli_outfile_commit(&out) != 0) {
-            cli_fail("cannot write %s: %m", rejects_path);
-            failed = 1;
-        }
-    }
-    if (ctx.shown > SHOWN_REJECTS)
-        fprintf(stderr, "vigil: ... %ld more rejected rows%s%s\n", ctx.shown - SHOWN_REJECTS,
-                rejects_path ? ", all listed in " : " (use --rejects FILE to keep them)",
-                rejects_path ? rejects_path : "");
-    if (json)
-        printf("{\"rows\":%lld,\"inserted\":%lld,\"updated\":%lld,\"unchanged\":%lld,"
-               "\"rejected\":%lld}\n",
-               (long long)st.rows, (long long)st.inserted, (long long)st.updated,
-               (long long)st.unchanged, (long long)st.rejected);
-    else if (!quiet)
-        printf("%lld rows: %lld inserted, %lld updated, %lld unchanged, %lld rejected\n",
-               (long long)st.rows, (long long)st.inserted, (long long)st.updated,
-               (long long)st.unchanged, (long long)st.rejected);
-    if (interrupted) {
-        cli_fail("interrupted: the rows above are stored; run the same command again to finish");
-        status = CLI_INTERRUPTED;
-    } else {
-        status = failed ? CLI_ERROR : st.rejected ? CLI_PARTIAL : CLI_OK;
-    }
+    status = cli_import_end(&rejects, &st, json, quiet, failed);
 done:
-    cli_outfile_abort(&out);
+    cli_rejects_abort(&rejects);
     vg_store_close(store);
     return status;
 }

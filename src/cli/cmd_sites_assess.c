@@ -27,7 +27,6 @@
 
 #define CMD "sites assess"
 #define MAX_CHANGES 256
-#define SHOWN_REJECTS 10
 
 struct change {
     int rate; /* 0: a checklist answer, 1: a rating */
@@ -158,16 +157,6 @@ done:
 
 /* ---- from a file ---- */
 
-/* Prints the first SHOWN_REJECTS rejected rows of the file. */
-static int on_reject(void *ctx, const struct vg_reject *rej)
-{
-    long *shown = ctx;
-    if ((*shown)++ < SHOWN_REJECTS)
-        fprintf(stderr, "vigil: %s:%ld: %s%s%s\n", rej->file, rej->line, rej->column,
-                rej->column[0] ? ": " : "", rej->reason);
-    return 0;
-}
-
 /* Records the answers of the file at path ("-": standard input); the parsing and the checks of
  * each row are vg_assess_file_read_fd's (assess_file.h). */
 static int from_file(struct vg_store *store, const struct vg_risk_scales *scales, const char *path,
@@ -179,9 +168,9 @@ static int from_file(struct vg_store *store, const struct vg_risk_scales *scales
         return -1;
     }
     char day[16];
-    long shown = 0;
+    struct cli_rejects shown = {0}; /* the first rejected rows on stderr, no file */
     today(day, sizeof(day));
-    struct vg_assess_file_opts opts = {scales, by, day, on_reject, &shown};
+    struct vg_assess_file_opts opts = {scales, by, day, cli_rejects_add, &shown};
     struct vg_error err;
     int rc = vg_assess_file_read_fd(store, fd, path, &opts, st, &err);
     if (rc)
@@ -327,8 +316,8 @@ int cmd_sites_assess(struct cli *cli, int argc, char **argv)
         snprintf(object, sizeof(object), "sites:%s", base ? base + 1 : file);
         if (cli_change_end(store, ok, "site.assess", object))
             goto close;
-        if (st.rejected > SHOWN_REJECTS)
-            fprintf(stderr, "vigil: ... %ld more rejected rows\n", st.rejected - SHOWN_REJECTS);
+        if (st.rejected > CLI_SHOWN_REJECTS)
+            fprintf(stderr, "vigil: ... %ld more rejected rows\n", st.rejected - CLI_SHOWN_REJECTS);
         printf("%ld rows: %ld stored, %ld rejected\n", st.rows, st.stored, st.rejected);
         status = st.rejected ? CLI_PARTIAL : CLI_OK;
         goto close;
