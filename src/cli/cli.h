@@ -160,12 +160,17 @@ int cmd_risk(struct cli *cli, int argc, char **argv);
 /* `vigil sites assess` (cmd_sites_assess.c), run by cmd_sites; argv[0] is "assess". */
 int cmd_sites_assess(struct cli *cli, int argc, char **argv);
 
-/* Shared by `vigil risk` and `vigil sites assess` (cmd_risk.c). */
+/* Shared by `vigil risk` and `vigil sites` (cmd_risk.c). */
 struct vg_risk_scales;
 struct vg_risk_state;
 struct vg_risk_result;
 struct vg_site;
 struct vg_threat;
+struct vg_site_lookup;
+/* When vg_site_lookup passed over other sites to find site for key (info), says which on stderr
+ * as a note; else prints nothing. */
+void cli_site_lookup_note(const char *key, const struct vg_site *site,
+                          const struct vg_site_lookup *info);
 /* Finds rel (such as "risk/checklist-v1.csv") under $VIGIL_DATA, else beside the program
  * (../data, ../../data, ../share/vigil), else /usr/share/vigil; 0 with its path, or -1. */
 int cli_data_path(const char *rel, char *path, size_t n);

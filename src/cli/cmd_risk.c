@@ -32,6 +32,15 @@ int cli_data_path(const char *rel, char *path, size_t n)
     return vg_risk_data_path(rel, path, n) ? -1 : 0;
 }
 
+void cli_site_lookup_note(const char *key, const struct vg_site *site,
+                          const struct vg_site_lookup *info)
+{
+    char note[VG_ERROR_MSG_MAX];
+    if (vg_site_lookup_note(info, note, sizeof(note)))
+        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site->id,
+                site->name, site->source, note);
+}
+
 int cli_risk_scales(const char *dir, struct vg_risk_scales **out)
 {
     char path[PATH_MAX];
@@ -534,10 +543,7 @@ static int risk_site(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         goto done;
     }
-    char note[VG_ERROR_MSG_MAX];
-    if (vg_site_lookup_note(&info, note, sizeof(note)))
-        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site.id,
-                site.name, site.source, note);
+    cli_site_lookup_note(key, &site, &info);
     vg_site_cleanup(&site);
     tk = load_targets(targets);
     struct vg_risk_opts opts = {.scales = scales, .targets = tk, .radius_km = km};

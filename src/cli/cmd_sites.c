@@ -5,14 +5,14 @@
  * prints. An import is one change in the audit log ("sites.import", object "sites:<source>"),
  * committed in the same transaction as the rows. Rejected rows are reported as `vigil ingest`
  * reports them (cli_rejects): the first few on stderr, all of them with --rejects FILE as JSON
- * lines. `show`
- * finds a code by the rule of vg_site_lookup and says on stderr what it passed over (the other
- * imports of the same place, the rows whose weaker code matched), as `sites assess` does.
+ * lines. `show` finds a code by the rule of vg_site_lookup and says on stderr what it passed over
+ * (the other imports of the same place, the rows whose weaker code matched), as `sites assess`
+ * and `risk site` do (cli_site_lookup_note).
  *
  * The threat needs the table of comparable target types (data/risk/target_kinds.csv). It is
- * found at --targets FILE, else $VIGIL_DATA/risk/target_kinds.csv, else beside the program
- * (../data/risk/ from a build directory inside the source tree, ../share/vigil/risk/ when
- * installed), else /usr/share/vigil/risk/. */
+ * found at --targets FILE, else as cli_data_path finds it: $VIGIL_DATA/risk/target_kinds.csv,
+ * else beside the program (../data/risk/ from a build directory inside the source tree,
+ * ../share/vigil/risk/ when installed), else /usr/share/vigil/risk/. */
 #include "cli.h"
 #include "vigil/sites.h"
 
@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
 static const char *const format_names[] = {"table", "csv", "json", NULL};
@@ -463,10 +462,7 @@ static int sites_show(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         return CLI_ERROR;
     }
-    char note[VG_ERROR_MSG_MAX];
-    if (vg_site_lookup_note(&info, note, sizeof(note)))
-        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site.id,
-                site.name, site.source, note);
+    cli_site_lookup_note(key, &site, &info);
     if (fmt == 1) {
         struct list_ctx ctx = {stdout, FMT_JSON, 0, 0, 0, 0, 1};
         list_row(&ctx, &site);
@@ -491,33 +487,6 @@ static int sites_show(struct cli *cli, int argc, char **argv)
 }
 
 /* ---- threat ---- */
-
-/* Finds data/risk/target_kinds.csv (see the top of the file) into path (n bytes). */
-static int find_targets(char *path, size_t n)
-{
-    const char *env = getenv("VIGIL_DATA");
-    if (env && env[0]) {
-        snprintf(path, n, "%s/risk/target_kinds.csv", env);
-        if (access(path, R_OK) == 0)
-            return 0;
-    }
-    char exe[PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (len > 0) {
-        exe[len] = '\0';
-        char *slash = strrchr(exe, '/');
-        if (slash)
-            *slash = '\0';
-        static const char *const rel[] = {"../data/risk", "../../data/risk", "../share/vigil/risk"};
-        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-            snprintf(path, n, "%s/%s/target_kinds.csv", exe, rel[i]);
-            if (access(path, R_OK) == 0)
-                return 0;
-        }
-    }
-    snprintf(path, n, "/usr/share/vigil/risk/target_kinds.csv");
-    return access(path, R_OK) == 0 ? 0 : -1;
-}
 
 struct threat_row {
     int64_t id;
@@ -735,7 +704,7 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
 
     char found[2 * PATH_MAX];
     if (!targets_path) {
-        if (find_targets(found, sizeof(found)) != 0) {
+        if (cli_data_path("risk/target_kinds.csv", found, sizeof(found)) != 0) {
             cli_fail("cannot find data/risk/target_kinds.csv (set VIGIL_DATA to the data "
                      "directory, or give --targets FILE)");
             return CLI_ERROR;

@@ -328,10 +328,7 @@ int cmd_sites_assess(struct cli *cli, int argc, char **argv)
         goto close;
     }
     found = 1;
-    char note[VG_ERROR_MSG_MAX];
-    if (vg_site_lookup_note(&info, note, sizeof(note)))
-        fprintf(stderr, "vigil: note: %s is site %lld, %s (%s); %s\n", key, (long long)site.id,
-                site.name, site.source, note);
+    cli_site_lookup_note(key, &site, &info);
     const char *kind = vg_site_kind_name(site.kind);
     for (size_t i = 0; i < nchanges; i++) {
         if (changes[i].rate || vg_risk_item_find(scales, kind, changes[i].name))
