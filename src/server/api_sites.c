@@ -192,6 +192,12 @@ static int on_page_site(void *ctx, const struct vg_site *s)
     return 0;
 }
 
+/* Answers 500 for the library's failure rc: "out of memory", else what. */
+static unsigned failed(struct call *c, int rc, const char *what)
+{
+    return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, rc == VG_ENOMEM ? "out of memory" : what);
+}
+
 unsigned api_get_sites(struct call *c)
 {
     struct vg_site_filter f;
@@ -209,8 +215,7 @@ unsigned api_get_sites(struct call *c)
     int rc = vg_site_each(c->store, &f, on_page_site, &pg, &err);
     if (rc < 0) {
         json_decref(pg.sites);
-        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         rc == VG_ENOMEM ? "out of memory" : "the sites could not be read");
+        return failed(c, rc, "the sites could not be read");
     }
     c->body = json_pack("{so so}", "sites", pg.sites, "next",
                         pg.more ? json_integer(pg.last) : json_null());
@@ -228,8 +233,7 @@ static unsigned find_site(struct call *c, struct vg_site *site)
     if (rc == VG_ENOTFOUND || rc == VG_EINVAL)
         return http_fail(c, MHD_HTTP_NOT_FOUND, SITE_NOT_FOUND);
     if (rc)
-        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         rc == VG_ENOMEM ? "out of memory" : "the site could not be read");
+        return failed(c, rc, "the site could not be read");
     if (site->id != c->id) { /* a code that looks like a number, not the id */
         vg_site_cleanup(site);
         return http_fail(c, MHD_HTTP_NOT_FOUND, SITE_NOT_FOUND);
@@ -289,8 +293,7 @@ unsigned api_get_risk(struct call *c)
     opts.top = (size_t)top;
     int rc = vg_risk_rank(c->store, &opts, &r, &err);
     if (rc)
-        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         rc == VG_ENOMEM ? "out of memory" : "the risk could not be computed");
+        return failed(c, rc, "the risk could not be computed");
     struct vg_buf b;
     vg_buf_init(&b, RISK_JSON_MAX);
     rc = vg_risk_ranking_json(r, VG_RISK_JSON_DETAIL, &b);
@@ -315,8 +318,7 @@ unsigned api_get_site_risk(struct call *c)
     if (rc == VG_ENOTFOUND)
         return http_fail(c, MHD_HTTP_NOT_FOUND, SITE_NOT_FOUND);
     if (rc)
-        return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                         rc == VG_ENOMEM ? "out of memory" : "the risk could not be computed");
+        return failed(c, rc, "the risk could not be computed");
     struct vg_buf b;
     vg_buf_init(&b, RISK_JSON_MAX);
     rc = vg_risk_explanation_json(e, VG_RISK_JSON_DETAIL, &b);
