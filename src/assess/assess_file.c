@@ -213,9 +213,10 @@ static int check_opts(const struct vg_assess_file_opts *opts, struct vg_error *e
     return 0;
 }
 
-int vg_assess_file_read_fd(struct vg_store *s, int fd, const char *name,
-                           const struct vg_assess_file_opts *opts,
-                           struct vg_assess_file_stats *stats, struct vg_error *err)
+/* Reads the file from fd, or (mem set) from the len bytes at data: the two entry points. */
+static int read_source(struct vg_store *s, int mem, int fd, const char *data, size_t len,
+                       const char *name, const struct vg_assess_file_opts *opts,
+                       struct vg_assess_file_stats *stats, struct vg_error *err)
 {
     struct vg_error local;
     if (!err)
@@ -225,28 +226,23 @@ int vg_assess_file_read_fd(struct vg_store *s, int fd, const char *name,
     if (rc)
         return rc;
     struct vg_csv *csv = NULL;
-    if ((rc = vg_csv_open_fd(fd, NULL, &csv)))
+    if ((rc = mem ? vg_csv_open_mem(data, len, NULL, &csv) : vg_csv_open_fd(fd, NULL, &csv)))
         return vg_error_set(err, rc, "%s", vg_strerror(rc));
     rc = read_csv(s, csv, name, opts, stats, err);
     vg_csv_destroy(csv);
     return rc;
 }
 
+int vg_assess_file_read_fd(struct vg_store *s, int fd, const char *name,
+                           const struct vg_assess_file_opts *opts,
+                           struct vg_assess_file_stats *stats, struct vg_error *err)
+{
+    return read_source(s, 0, fd, NULL, 0, name, opts, stats, err);
+}
+
 int vg_assess_file_read_mem(struct vg_store *s, const char *data, size_t len, const char *name,
                             const struct vg_assess_file_opts *opts,
                             struct vg_assess_file_stats *stats, struct vg_error *err)
 {
-    struct vg_error local;
-    if (!err)
-        err = &local;
-    vg_error_clear(err);
-    int rc = check_opts(opts, err);
-    if (rc)
-        return rc;
-    struct vg_csv *csv = NULL;
-    if ((rc = vg_csv_open_mem(data, len, NULL, &csv)))
-        return vg_error_set(err, rc, "%s", vg_strerror(rc));
-    rc = read_csv(s, csv, name, opts, stats, err);
-    vg_csv_destroy(csv);
-    return rc;
+    return read_source(s, 1, -1, data, len, name, opts, stats, err);
 }
