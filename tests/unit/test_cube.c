@@ -6,48 +6,25 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testutil.h"
-
 #include "vigil/cube.h"
 #include "vigil/error.h"
 #include "vigil/incident.h"
 #include "vigil/ingest.h"
 #include "vigil/store.h"
 
+#include "testutil.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct fx {
-    char *dir;
-    char db[TU_PATH_MAX];
-    struct vg_store *s;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct vg_error err;
-    f->dir = tu_mkdtemp();
-    tu_join(f->db, f->dir, "c.db");
-    if (vg_store_open(f->db, 0, &f->s, &err) != 0)
-        return -1;
-    *state = f;
-    return 0;
+    return tu_store_setup(state, "c.db");
 }
 
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    vg_store_close(f->s);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
-}
-
-static void ingest(struct fx *f, const char *text)
+static void ingest(struct tu_store *f, const char *text)
 {
     char csv[TU_PATH_MAX];
     struct vg_ingest_stats st = {0};
@@ -82,7 +59,7 @@ static const char rows2[] = "eventid,iyear,imonth,iday,country_txt,region_txt,gn
 
 static void test_columns(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_cube *c = NULL;
     struct vg_error err;
     ingest(f, rows1);
@@ -115,7 +92,7 @@ static void test_columns(void **state)
 
 static void test_append_equals_rebuild(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_error err;
     char cube[TU_PATH_MAX + 8];
     snprintf(cube, sizeof(cube), "%s.cube", f->db);
@@ -140,7 +117,7 @@ static void test_append_equals_rebuild(void **state)
 
 static void test_update_rebuilds(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_error err;
     struct vg_cube *c = NULL;
     ingest(f, rows1);
@@ -159,7 +136,7 @@ static void test_update_rebuilds(void **state)
 
 static void test_damaged_file_is_rebuilt(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_error err;
     struct vg_cube *c = NULL;
     char cube[TU_PATH_MAX + 8];
@@ -194,7 +171,7 @@ static void test_damaged_file_is_rebuilt(void **state)
 
 static void test_empty_database(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_error err;
     struct vg_cube *c = NULL;
     assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
@@ -210,7 +187,7 @@ static void stage(void *ctx, int64_t id, const struct vg_incident *inc)
 
 /* Ingests text with an appender staging the inserted rows, as `vigil ingest` does; returns
  * whether finish used the staged rows. */
-static int ingest_staged(struct fx *f, const char *text)
+static int ingest_staged(struct tu_store *f, const char *text)
 {
     int staged = -1;
     char csv[TU_PATH_MAX];
@@ -229,7 +206,7 @@ static int ingest_staged(struct fx *f, const char *text)
 }
 
 /* The cube file as it is, and as a rebuild from the table makes it: they must be equal. */
-static void expect_same_as_rebuilt(struct fx *f)
+static void expect_same_as_rebuilt(struct tu_store *f)
 {
     struct vg_error err;
     char cube[TU_PATH_MAX + 8];
@@ -247,7 +224,7 @@ static void expect_same_as_rebuilt(struct fx *f)
 
 static void test_appender_staged_rows(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     assert_int_equal(ingest_staged(f, rows1), 1); /* into an empty database */
     expect_same_as_rebuilt(f);
     assert_int_equal(ingest_staged(f, rows2), 1); /* after existing rows */
@@ -261,7 +238,7 @@ static void test_appender_staged_rows(void **state)
 
 static void test_appender_after_update(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     assert_int_equal(ingest_staged(f, rows1), 1);
     /* a1 changed and a5 new: the update means the cube is built from the table. */
     assert_int_equal(
@@ -285,7 +262,7 @@ static void test_appender_after_update(void **state)
 
 static void test_appender_rows_out_of_order(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_error err;
     struct vg_cube_appender *a = NULL;
     ingest(f, rows1);
@@ -319,14 +296,14 @@ static void test_in_memory_database(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_columns, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_append_equals_rebuild, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_update_rebuilds, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_empty_database, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_appender_staged_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_appender_after_update, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_appender_rows_out_of_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_columns, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_append_equals_rebuild, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_update_rebuilds, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_empty_database, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_appender_staged_rows, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_appender_after_update, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_appender_rows_out_of_order, setup, tu_store_teardown),
         cmocka_unit_test(test_in_memory_database),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,8 +10,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "testutil.h"
-
 #include "vigil/assess_file.h"
 #include "vigil/error.h"
 #include "vigil/mem.h"
@@ -19,38 +17,17 @@
 #include "vigil/sites.h"
 #include "vigil/store.h"
 
+#include "testutil.h"
+
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct fx {
-    char *dir;
-    char db[TU_PATH_MAX];
-    struct vg_store *s;
-};
-
 static int setup(void **state)
 {
-    struct fx *f = calloc(1, sizeof(*f));
-    struct vg_error err;
-    f->dir = tu_mkdtemp();
-    tu_join(f->db, f->dir, "s.db");
-    if (vg_store_open(f->db, 0, &f->s, &err) != 0)
-        return -1;
-    *state = f;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    struct fx *f = *state;
-    vg_store_close(f->s);
-    tu_rmtree(f->dir);
-    free(f->dir);
-    free(f);
-    return 0;
+    return tu_store_setup(state, "s.db");
 }
 
 struct rejects {
@@ -77,7 +54,8 @@ static int stop_reject(void *ctx, const struct vg_reject *r)
     return 1;
 }
 
-static struct vg_ingest_stats import_file(struct fx *f, const char *name, enum vg_site_kind kind)
+static struct vg_ingest_stats import_file(struct tu_store *f, const char *name,
+                                          enum vg_site_kind kind)
 {
     /* the four real files are shipped in data/sites, the hand-made ones are in tests/data/sites */
     static const char *const real[] = {"ourairports_medium_large.csv", "airports_openflights.csv",
@@ -109,7 +87,7 @@ static void expect_stats(struct vg_ingest_stats st, long rows, long ins, long up
 
 static void test_real_files(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     expect_stats(import_file(f, "ourairports_medium_large.csv", VG_SITE_AIRPORT), 5210, 5210, 0, 0,
                  0);
     expect_stats(import_file(f, "airports_openflights.csv", VG_SITE_AIRPORT), 7184, 7184, 0, 0, 0);
@@ -166,7 +144,7 @@ static void test_real_files(void **state)
  * code equals the IATA code passed over. */
 static void test_find_real_codes(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     import_file(f, "ourairports_medium_large.csv", VG_SITE_AIRPORT);
     import_file(f, "airports_openflights.csv", VG_SITE_AIRPORT);
     import_file(f, "db_stations_germany.csv", VG_SITE_RAILWAY);
@@ -235,7 +213,8 @@ static void test_find_real_codes(void **state)
 }
 
 /* Imports the CSV text as a file named name. */
-static void import_text(struct fx *f, const char *name, enum vg_site_kind kind, const char *text)
+static void import_text(struct tu_store *f, const char *name, enum vg_site_kind kind,
+                        const char *text)
 {
     struct vg_sites_import_opts o = {0};
     o.kind = kind;
@@ -248,7 +227,7 @@ static void import_text(struct fx *f, const char *name, enum vg_site_kind kind, 
 /* The rule on hand-built files: 0.01 degree of latitude is 1.11 km. */
 static void test_find_rule(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     struct vg_site site;
     struct vg_site_lookup info;
     struct vg_error err;
@@ -341,7 +320,7 @@ static void test_find_rule(void **state)
 /* More rows than VG_SITE_LOOKUP_MAX share a code: ambiguous, and said so. */
 static void test_find_too_many(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     char text[64 * (VG_SITE_LOOKUP_MAX + 2)];
     size_t len = (size_t)snprintf(text, sizeof(text), "id,name,lat,lon,code\n");
     for (int i = 0; i < VG_SITE_LOOKUP_MAX + 1; i++)
@@ -354,7 +333,7 @@ static void test_find_too_many(void **state)
     assert_non_null(strstr(err.message, "; ..."));
 }
 
-static int count_answers(struct fx *f, const char *where)
+static int count_answers(struct tu_store *f, const char *where)
 {
     char sql[256];
     snprintf(sql, sizeof(sql), "SELECT count(*) FROM site_assessments WHERE %s", where);
@@ -371,7 +350,7 @@ static int count_answers(struct fx *f, const char *where)
  * file as a whole is refused. */
 static void test_assess_file(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     char dir[TU_PATH_MAX], sample[TU_PATH_MAX];
     tu_data_path(sample, "VG_SAMPLE_DATA", "README.md");
     snprintf(dir, sizeof(dir), "%s/../risk", getenv("VG_SAMPLE_DATA"));
@@ -455,7 +434,7 @@ static int count_site(void *ctx, const struct vg_site *s)
 
 static void test_reimport_and_update(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     expect_stats(import_file(f, "nyc_subway_stations_mta.csv", VG_SITE_SUBWAY), 496, 496, 0, 0, 0);
     expect_stats(import_file(f, "nyc_subway_stations_mta.csv", VG_SITE_SUBWAY), 496, 0, 0, 496, 0);
     /* the same rows under another kind are updated, keeping their ids */
@@ -482,7 +461,7 @@ static void test_reimport_and_update(void **state)
 
 static void test_rejects(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     char path[TU_PATH_MAX];
     tu_data_path(path, "VG_TEST_DATA", "sites/bad.csv");
     struct rejects rj = {0};
@@ -519,7 +498,7 @@ static void test_rejects(void **state)
 
 static void test_openflights_without_header(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     expect_stats(import_file(f, "openflights_noheader.csv", VG_SITE_AIRPORT), 5, 5, 0, 0, 0);
     struct vg_site site;
     struct vg_error err;
@@ -534,7 +513,7 @@ static void test_openflights_without_header(void **state)
 
 static void test_latin1_decimal_comma(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     expect_stats(import_file(f, "latin1.csv", VG_SITE_RAILWAY), 2, 2, 0, 0, 0);
     struct vg_site site;
     struct vg_error err;
@@ -546,7 +525,7 @@ static void test_latin1_decimal_comma(void **state)
 
 static void test_filters(void **state)
 {
-    struct fx *f = *state;
+    struct tu_store *f = *state;
     import_file(f, "ourairports_medium_large.csv", VG_SITE_AIRPORT);
     import_file(f, "db_stations_germany.csv", VG_SITE_RAILWAY);
     struct vg_error err;
@@ -595,16 +574,16 @@ static void test_geo_and_countries(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_real_files, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_find_real_codes, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_find_rule, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_find_too_many, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_assess_file, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_reimport_and_update, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rejects, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_openflights_without_header, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_latin1_decimal_comma, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_real_files, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_find_real_codes, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_find_rule, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_find_too_many, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_assess_file, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_reimport_and_update, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_rejects, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_openflights_without_header, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_latin1_decimal_comma, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_filters, setup, tu_store_teardown),
         cmocka_unit_test(test_geo_and_countries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

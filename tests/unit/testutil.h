@@ -120,4 +120,37 @@ static inline char *tu_read_file(const char *path, size_t *len)
     return data;
 }
 
+#ifdef VIGIL_STORE_H
+/* A store in a scratch directory, the fixture of the tests of the store's users (include
+ * vigil/store.h before this file): tu_store_setup and tu_store_teardown as a cmocka test's setup
+ * and teardown, *state then the struct tu_store. */
+struct tu_store {
+    char *dir;
+    char db[TU_PATH_MAX];
+    struct vg_store *s;
+};
+
+static inline int tu_store_setup(void **state, const char *name)
+{
+    struct tu_store *f = calloc(1, sizeof(*f));
+    struct vg_error err;
+    f->dir = tu_mkdtemp();
+    tu_join(f->db, f->dir, name);
+    if (vg_store_open(f->db, 0, &f->s, &err) != 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static inline int tu_store_teardown(void **state)
+{
+    struct tu_store *f = *state;
+    vg_store_close(f->s);
+    tu_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+#endif
+
 #endif
