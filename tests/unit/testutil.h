@@ -57,10 +57,13 @@ static inline void tu_rmtree(const char *path)
     }
 }
 
-/* dir + "/" + name into a static-free caller buffer of TU_PATH_MAX bytes. */
+/* dir + "/" + name into a static-free caller buffer of TU_PATH_MAX bytes; a path that does not
+ * fit fails the test rather than being cut. */
 static inline const char *tu_join(char *out, const char *dir, const char *name)
 {
-    snprintf(out, TU_PATH_MAX, "%s/%s", dir, name);
+    int n = snprintf(out, TU_PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= TU_PATH_MAX)
+        fail_msg("path too long: %s/%s", dir, name);
     return out;
 }
 
