@@ -16,7 +16,7 @@
 #define VG_SERVER_MAX_BODY (1024 * 1024) /* bytes of a request body, default cap (413 past it) */
 #define VG_SERVER_MAX_HEADERS 64         /* header lines of a request (431 past it) */
 #define VG_SERVER_MEMORY_LIMIT                                                                     \
-    (64 * 1024)              /* bytes per connection for the request line and headers */
+    (16 * 1024)              /* bytes per connection for the request line and headers */
 #define VG_SERVER_TIMEOUT 30 /* seconds a connection may stay idle */
 #define VG_SERVER_THREADS 2
 #define VG_SERVER_TLS_FILE_MAX (1024 * 1024) /* bytes of a certificate or key file */
