@@ -413,14 +413,25 @@ static void print_site_text(FILE *f, const struct vg_risk_scales *s, const struc
     const struct vg_risk_value *tv = &r->criteria[VG_RISK_THREAT];
     tlabel = vg_risk_scale_label(s, VG_RISK_THREAT, tv->value, &tdesc);
     fputs("Threat\n", f);
-    if (t)
+    if (t && strcmp(t->method, "pooled") == 0)
+        /* The pool's rates vary no more than chance would make them: every site of the pool
+         * gets the pool's common rate (alpha / beta), which is what beta's large value says. */
+        fprintf(f,
+                "  %.3g comparable incidents a year expected (lambda): %lld incidents within the "
+                "radius, weighted x = %.3g over t = %.3g years, raw rate %.3g; the sites of pool "
+                "%s vary no more than chance, so each gets the pool's common rate %.3g a year "
+                "(alpha %.3g, beta %.3g)\n"
+                "  probability of at least one within a year: 1 - exp(-lambda) = %.3f\n",
+                t->lambda, (long long)t->n_incidents, t->x, t->t, t->rate_raw, t->pool,
+                t->beta > 0 ? t->alpha / t->beta : 0.0, t->alpha, t->beta, r->p_year);
+    else if (t)
         fprintf(f,
                 "  %.3g comparable incidents a year expected (lambda): %lld incidents within the "
                 "radius, weighted x = %.3g over t = %.3g years, raw rate %.3g; prior of pool %s: "
-                "alpha %.3g, beta %.3g\n"
+                "alpha %.3g, beta %.3g (%s)\n"
                 "  probability of at least one within a year: 1 - exp(-lambda) = %.3f\n",
                 t->lambda, (long long)t->n_incidents, t->x, t->t, t->rate_raw, t->pool, t->alpha,
-                t->beta, r->p_year);
+                t->beta, t->method, r->p_year);
     else
         fprintf(f, "  no threat estimate: %s\n", no_threat);
     fprintf(f, "  threat rating %d (%s): %s: %s\n\n", tv->value, vg_risk_source_name(tv->source),
