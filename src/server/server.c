@@ -34,10 +34,13 @@
  * request is then suspended (MHD_suspend_connection) and the ticket handed to the journal
  * (journal.c), which commits the records of all waiting requests in one transaction and resumes
  * each request, whose answer is then sent, or replaced by a 500 when its records could not be
- * committed. 404 and 405 are answered before authentication and are not recorded: they disclose
+ * committed (the journal commits with synchronous=FULL: a record is on disk before its answer
+ * leaves). 404 and 405 are answered before authentication and are not recorded: they disclose
  * nothing but the public list of routes. Every reply is a JSON document (Content-Type
- * application/json); the library's JSON texts are sent as they are, and jansson's are handed to MHD
- * without a copy.
+ * application/json), but the live event stream (text/event-stream, events.c); the library's JSON
+ * texts are sent as they are, and jansson's are handed to MHD without a copy. The handlers live in
+ * api_*.c and read their parameters through call.c (http.h); this file routes, authenticates,
+ * defers and replies.
  *
  * Threads and SQLite: the server keeps a pool of connections (vg_store); a request takes one in
  * the worker thread that serves it and gives it back before it returns or suspends, so no
