@@ -26,6 +26,8 @@ static void help(void)
          "                         picks a free port; an IPv6 address goes in brackets\n"
          "  --tls-cert FILE        PEM certificate: serve HTTPS (needs --tls-key)\n"
          "  --tls-key FILE         PEM private key of the certificate\n"
+         "  --threads N            worker threads answering requests, 1 to 64 (default 2;\n"
+         "                         the audit journal and the event stream have one each)\n"
          "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help");
 }
@@ -54,10 +56,13 @@ static int split_listen(char *s, char **host, char **port)
 
 int cmd_serve(struct cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"listen", required_argument, NULL, 'l'},  {"tls-cert", required_argument, NULL, 'c'},
-        {"tls-key", required_argument, NULL, 'k'}, {"db", required_argument, NULL, 'D'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"listen", required_argument, NULL, 'l'},
+                                             {"tls-cert", required_argument, NULL, 'c'},
+                                             {"tls-key", required_argument, NULL, 'k'},
+                                             {"db", required_argument, NULL, 'D'},
+                                             {"threads", required_argument, NULL, 't'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
     struct vg_server_opts o;
     char listen[300] = "127.0.0.1:8080";
     int c;
@@ -78,6 +83,13 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
         case 'k':
             o.tls_key = optarg;
             break;
+        case 't': {
+            uint64_t n;
+            if (cli_count_option("serve", "--threads", optarg, 1, 64, &n))
+                return CLI_USAGE;
+            o.threads = (unsigned)n;
+            break;
+        }
         case 'D':
             cli->db_path = optarg;
             break;
