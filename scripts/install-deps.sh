@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages Vigil needs to build, test and run, when any is missing.
 set -eu
-PKGS="build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev libsodium-dev libmicrohttpd-dev libcmocka-dev python3 time"
+PKGS="build-essential cmake pkg-config sqlite3 libsqlite3-dev libjansson-dev libsodium-dev libmicrohttpd-dev libcmocka-dev python3 time openssl curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
