@@ -725,10 +725,12 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
         goto done;
     if (key) {
         struct vg_site site;
-        if (vg_site_find(store, key, &site, &err)) {
+        struct vg_site_lookup info;
+        if (vg_site_lookup(store, key, &site, &info, &err)) {
             cli_error(&err);
             goto done;
         }
+        cli_site_lookup_note(key, &site, &info);
         ctx.only_id = site.id;
         opts.only_kind = 1;
         opts.kind = site.kind;
