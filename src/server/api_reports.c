@@ -1,18 +1,18 @@
-/* api_reports.c - the endpoints of reports, groups and the event stream. The library decides
- * (vigil/reports.h, vigil/groups.h): it applies the access policy, records the access and gives
- * the JSON; a handler passes the request on and turns the outcome into a status. */
+/* api_reports.c - the endpoints of reports, groups, correlation exclusions and the event stream.
+ * The library decides (vigil/reports.h, vigil/groups.h): it applies the access policy, records
+ * the access and gives the JSON; a handler passes the request on and turns the outcome into a
+ * status. */
 #include "http.h"
 
+#include "vigil/events.h"
+#include "vigil/groups.h"
+#include "vigil/reports.h"
 #include "vigil/store.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vigil/events.h"
-#include "vigil/groups.h"
-#include "vigil/reports.h"
-
 #include <time.h>
 
 unsigned api_post_report(struct call *c)
@@ -135,4 +135,70 @@ unsigned api_post_group(struct call *c)
     c->body = json_pack("{sI}", "id", (json_int_t)id);
     return c->body ? MHD_HTTP_CREATED
                    : http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
+/* GET /correlations/overlinked (administrators): the values that stopped correlating. */
+unsigned api_get_overlinked(struct call *c)
+{
+    struct vg_error err;
+    char *text = NULL;
+    int64_t cap;
+    unsigned status;
+    vg_error_clear(&err);
+    if ((status = http_int_param(c, "cap", 1, 1000000, VG_REPORT_CORRELATION_CAP, &cap)))
+        return status;
+    int rc = vg_report_overlinked_values(c->store, c->who, (int)cap, &text, &err);
+    return rc ? http_report_error(c, rc, &err) : http_take_json(c, text, MHD_HTTP_OK);
+}
+
+/* A string member of obj, or NULL when absent or null; *bad is set when it has another type. */
+static const char *member_text(json_t *obj, const char *name, int *bad)
+{
+    json_t *v = json_object_get(obj, name);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v))
+        *bad = 1;
+    return json_string_value(v);
+}
+
+/* POST /correlations/exclusions (administrators): {"type":..,"value":..,"reason":..} keeps a
+ * value from correlating. */
+unsigned api_post_exclusion(struct call *c)
+{
+    struct vg_error err;
+    json_error_t jerr;
+    vg_error_clear(&err);
+    json_t *o = json_loadb(c->data, c->data_len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!json_is_object(o)) {
+        json_decref(o);
+        return http_fail(c, MHD_HTTP_BAD_REQUEST,
+                         "the body must be a JSON object {\"type\", \"value\", \"reason\"}");
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        if (strcmp(key, "type") && strcmp(key, "value") && strcmp(key, "reason")) {
+            json_decref(o);
+            return http_fail(c, MHD_HTTP_BAD_REQUEST,
+                             "unknown field (type, value and reason are known)");
+        }
+    }
+    int bad = 0;
+    const char *type = member_text(o, "type", &bad), *value = member_text(o, "value", &bad);
+    const char *reason = member_text(o, "reason", &bad);
+    unsigned status;
+    if (bad || !type || !value)
+        status = http_fail(c, MHD_HTTP_BAD_REQUEST,
+                           "type and value are required strings, "
+                           "reason a string if given");
+    else if (vg_report_exclusion_add(c->store, c->who, type, value, reason, time(NULL), &err))
+        status = http_report_error(c, err.code, &err);
+    else if (!(c->body = json_pack("{sssssb}", "type", type, "value", value, "excluded", 1)))
+        status = http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    else
+        status = MHD_HTTP_CREATED;
+    json_decref(o);
+    return status;
 }

@@ -85,6 +85,8 @@ unsigned api_delete_report(struct call *c);
 unsigned api_get_correlations(struct call *c);
 unsigned api_get_events(struct call *c);
 unsigned api_post_group(struct call *c);
+unsigned api_get_overlinked(struct call *c);
+unsigned api_post_exclusion(struct call *c);
 unsigned api_get_sites(struct call *c);
 unsigned api_get_site(struct call *c);
 unsigned api_get_risk(struct call *c);

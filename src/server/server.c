@@ -231,6 +231,8 @@ static const struct route routes[] = {
     {"GET", "/api/v1/reports/{id}/correlations", "", 1, 0, 1, "correlate", api_get_correlations},
     {"POST", "/api/v1/groups", "", 1, 1, 1, "group-create", api_post_group},
     {"GET", "/api/v1/events", "after", 1, 0, 0, "subscribe", api_get_events},
+    {"GET", "/api/v1/correlations/overlinked", "cap", 1, 1, 1, "overlinked", api_get_overlinked},
+    {"POST", "/api/v1/correlations/exclusions", "", 1, 1, 1, "exclude", api_post_exclusion},
     {"GET", "/api/v1/sites", "kind,country,near,km,after,limit", 1, 0, 0, "search", api_get_sites},
     {"GET", "/api/v1/sites/{id}", "", 1, 0, 0, "read", api_get_site},
     {"GET", "/api/v1/risk", "kind,country,top", 1, 0, 0, "search", api_get_risk},

@@ -1373,7 +1373,7 @@ int vg_report_exclusion_add(struct vg_store *s, const struct vg_principal *p, co
     sqlite3_stmt *st = NULL;
     char *norm = NULL, *detail = NULL;
     char at[VG_ACCOUNT_TIME_SIZE];
-    int rc;
+    int rc, began = 0;
     if ((rc = require_admin(p, "exclude values from correlation", err)))
         return rc;
     if (!value)
@@ -1390,6 +1390,7 @@ int vg_report_exclusion_add(struct vg_store *s, const struct vg_principal *p, co
     vg_account_time(now, at);
     if ((rc = vg_store_begin(s, err)))
         goto fail;
+    began = 1;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO correlation_exclusions (type, normalized, reason, "
                            "created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -1408,7 +1409,8 @@ int vg_report_exclusion_add(struct vg_store *s, const struct vg_principal *p, co
 db:
     rc = db_fail(db, err);
 fail:
-    vg_store_rollback(s);
+    if (began)
+        vg_store_rollback(s);
 done:
     sqlite3_finalize(st);
     vg_free(norm);
