@@ -60,6 +60,8 @@ echo "Administrator key:   $KEY"
 echo "                     (shown only this once; the next 'make run' makes a new database)"
 echo "Try, from another terminal:"
 echo "  curl -H \"Authorization: Bearer $KEY\" http://$LISTEN/api/v1/stats?by=year"
+echo "  curl -N -H \"Authorization: Bearer $KEY\" -H \"X-Vigil-Purpose: duty desk\" http://$LISTEN/api/v1/events"
+echo "      (the live stream: new reports you may read, as they come; docs/api.md)"
 echo
 echo "Starting vigil serve on $LISTEN; Ctrl-C stops it."
 # The shell keeps running through Ctrl-C (the server gets it and stops) to tell how it ended.
