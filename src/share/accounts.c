@@ -193,50 +193,34 @@ int vg_org_add(struct vg_store *s, const char *name, time_t now, int64_t *id, st
     return rc;
 }
 
-/* Grows *items to hold one more entry of size bytes; returns the new entry, zeroed, or NULL. */
-static void *grow(void **items, size_t *cap, size_t n, size_t size)
+/* Steps st to its end, filling one zeroed entry of size bytes per row with fill, and finalizes st
+ * on every path. Returns 0 with one heap array of *n entries in *items (NULL when there are
+ * none), else the error, naming the rows as what, with both out-parameters untouched. */
+static int list_rows(sqlite3 *db, sqlite3_stmt *st, size_t size,
+                     void (*fill)(void *e, sqlite3_stmt *st), const char *what, void **items,
+                     size_t *n, struct vg_error *err)
 {
-    if (n == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        void *p = vg_realloc(*items, ncap * size);
-        if (!p)
-            return NULL;
-        *items = p;
-        *cap = ncap;
-    }
-    void *e = (char *)*items + n * size;
-    memset(e, 0, size);
-    return e;
-}
-
-int vg_org_list(struct vg_store *s, struct vg_org **items, size_t *n, struct vg_error *err)
-{
-    sqlite3 *db = vg_store_db(s);
-    sqlite3_stmt *st = NULL;
     void *list = NULL;
     size_t count = 0, cap = 0;
-    int rc = prepare(db,
-                     "SELECT o.id, o.name, o.created_at,"
-                     " (SELECT count(*) FROM users u WHERE u.org_id = o.id)"
-                     " FROM organisations o ORDER BY o.name",
-                     &st, err);
-    if (rc)
-        return rc;
-    int step;
+    int rc = 0, step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct vg_org *o = grow(&list, &cap, count, sizeof(*o));
-        if (!o) {
-            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-            goto fail;
+        if (count == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            void *p = vg_realloc(list, ncap * size);
+            if (!p) {
+                rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+                goto fail;
+            }
+            list = p;
+            cap = ncap;
         }
-        o->id = sqlite3_column_int64(st, 0);
-        copy_text(o->name, sizeof(o->name), st, 1);
-        copy_text(o->created_at, sizeof(o->created_at), st, 2);
-        o->users = sqlite3_column_int64(st, 3);
+        void *e = (char *)list + count * size;
+        memset(e, 0, size);
+        fill(e, st);
         count++;
     }
     if (step != SQLITE_DONE) {
-        rc = vg_error_set(err, VG_EDB, "cannot list organisations: %s", sqlite3_errmsg(db));
+        rc = vg_error_set(err, VG_EDB, "cannot list %s: %s", what, sqlite3_errmsg(db));
         goto fail;
     }
     sqlite3_finalize(st);
@@ -247,6 +231,34 @@ fail:
     sqlite3_finalize(st);
     vg_free(list);
     return rc;
+}
+
+/* Fills an organisation from a row of the SELECT in vg_org_list. */
+static void org_row(void *e, sqlite3_stmt *st)
+{
+    struct vg_org *o = e;
+    o->id = sqlite3_column_int64(st, 0);
+    copy_text(o->name, sizeof(o->name), st, 1);
+    copy_text(o->created_at, sizeof(o->created_at), st, 2);
+    o->users = sqlite3_column_int64(st, 3);
+}
+
+int vg_org_list(struct vg_store *s, struct vg_org **items, size_t *n, struct vg_error *err)
+{
+    sqlite3 *db = vg_store_db(s);
+    sqlite3_stmt *st = NULL;
+    int rc = prepare(db,
+                     "SELECT o.id, o.name, o.created_at,"
+                     " (SELECT count(*) FROM users u WHERE u.org_id = o.id)"
+                     " FROM organisations o ORDER BY o.name",
+                     &st, err);
+    if (rc)
+        return rc;
+    void *list;
+    if ((rc = list_rows(db, st, sizeof(**items), org_row, "organisations", &list, n, err)))
+        return rc;
+    *items = list;
+    return 0;
 }
 
 /* ---- API keys ---- */
@@ -391,13 +403,22 @@ done:
     return rc;
 }
 
+/* Fills a key from a row of the SELECT in vg_key_list. */
+static void key_row(void *e, sqlite3_stmt *st)
+{
+    struct vg_key_info *k = e;
+    k->id = sqlite3_column_int64(st, 0);
+    copy_text(k->prefix, sizeof(k->prefix), st, 1);
+    copy_text(k->created_at, sizeof(k->created_at), st, 2);
+    copy_text(k->expires_at, sizeof(k->expires_at), st, 3);
+    copy_text(k->revoked_at, sizeof(k->revoked_at), st, 4);
+}
+
 int vg_key_list(struct vg_store *s, const char *user, struct vg_key_info **items, size_t *n,
                 struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
-    void *list = NULL;
-    size_t count = 0, cap = 0;
     int64_t user_id;
     int rc = find_user(db, user, &user_id, err);
     if (rc)
@@ -408,32 +429,11 @@ int vg_key_list(struct vg_store *s, const char *user, struct vg_key_info **items
                       &st, err)))
         return rc;
     sqlite3_bind_int64(st, 1, user_id);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct vg_key_info *k = grow(&list, &cap, count, sizeof(*k));
-        if (!k) {
-            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-            goto fail;
-        }
-        k->id = sqlite3_column_int64(st, 0);
-        copy_text(k->prefix, sizeof(k->prefix), st, 1);
-        copy_text(k->created_at, sizeof(k->created_at), st, 2);
-        copy_text(k->expires_at, sizeof(k->expires_at), st, 3);
-        copy_text(k->revoked_at, sizeof(k->revoked_at), st, 4);
-        count++;
-    }
-    if (step != SQLITE_DONE) {
-        rc = vg_error_set(err, VG_EDB, "cannot list keys: %s", sqlite3_errmsg(db));
-        goto fail;
-    }
-    sqlite3_finalize(st);
+    void *list;
+    if ((rc = list_rows(db, st, sizeof(**items), key_row, "keys", &list, n, err)))
+        return rc;
     *items = list;
-    *n = count;
     return 0;
-fail:
-    sqlite3_finalize(st);
-    vg_free(list);
-    return rc;
 }
 
 /* Whether key has the form of a key: "vg_", 16 lowercase hex digits, "_", 43 base64url
@@ -569,13 +569,27 @@ fail:
     return rc;
 }
 
+/* Fills a user from a row of the SELECT in vg_user_list. */
+static void user_row(void *e, sqlite3_stmt *st)
+{
+    struct vg_user *u = e;
+    u->id = sqlite3_column_int64(st, 0);
+    copy_text(u->name, sizeof(u->name), st, 1);
+    u->org_id = sqlite3_column_int64(st, 2);
+    copy_text(u->org, sizeof(u->org), st, 3);
+    u->role = -1;
+    vg_account_role_parse((const char *)sqlite3_column_text(st, 4), &u->role, NULL);
+    copy_text(u->created_at, sizeof(u->created_at), st, 5);
+    u->has_password = sqlite3_column_int(st, 6);
+    u->disabled = sqlite3_column_int(st, 7);
+    u->active_keys = sqlite3_column_int64(st, 8);
+}
+
 int vg_user_list(struct vg_store *s, const char *org, time_t now, struct vg_user **items, size_t *n,
                  struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL;
-    void *list = NULL;
-    size_t count = 0, cap = 0;
     char at[VG_ACCOUNT_TIME_SIZE];
     int rc;
     vg_account_time(now, at);
@@ -602,37 +616,11 @@ int vg_user_list(struct vg_store *s, const char *org, time_t now, struct vg_user
     if (org)
         sqlite3_bind_text(st, 1, org, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, at, -1, SQLITE_STATIC);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct vg_user *u = grow(&list, &cap, count, sizeof(*u));
-        if (!u) {
-            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-            goto fail;
-        }
-        u->id = sqlite3_column_int64(st, 0);
-        copy_text(u->name, sizeof(u->name), st, 1);
-        u->org_id = sqlite3_column_int64(st, 2);
-        copy_text(u->org, sizeof(u->org), st, 3);
-        u->role = -1;
-        vg_account_role_parse((const char *)sqlite3_column_text(st, 4), &u->role, NULL);
-        copy_text(u->created_at, sizeof(u->created_at), st, 5);
-        u->has_password = sqlite3_column_int(st, 6);
-        u->disabled = sqlite3_column_int(st, 7);
-        u->active_keys = sqlite3_column_int64(st, 8);
-        count++;
-    }
-    if (step != SQLITE_DONE) {
-        rc = vg_error_set(err, VG_EDB, "cannot list users: %s", sqlite3_errmsg(db));
-        goto fail;
-    }
-    sqlite3_finalize(st);
+    void *list;
+    if ((rc = list_rows(db, st, sizeof(**items), user_row, "users", &list, n, err)))
+        return rc;
     *items = list;
-    *n = count;
     return 0;
-fail:
-    sqlite3_finalize(st);
-    vg_free(list);
-    return rc;
 }
 
 /* ---- passwords ---- */
