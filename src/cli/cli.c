@@ -82,6 +82,17 @@ int cli_choice(const char *cmd, const char *what, const char *arg, const char *c
     return cli_usage_error(cmd, "unknown %s '%s' (%s)", what, arg, list);
 }
 
+int cli_format_option(const char *cmd, const char *arg, enum cli_format *out)
+{
+    /* In the order of enum cli_format. */
+    static const char *const formats[] = {"table", "csv", "json", NULL};
+    int f;
+    if (cli_choice(cmd, "format", arg, formats, &f))
+        return CLI_USAGE;
+    *out = (enum cli_format)f;
+    return 0;
+}
+
 int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
                        struct vg_store **store, struct vg_cube **cube, struct vg_selection **sel)
 {

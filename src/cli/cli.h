@@ -43,6 +43,11 @@ void cli_put_number(FILE *f, double v, int json);
  * prints "unknown WHAT 'arg' (a, b or c)" for command cmd and returns CLI_USAGE; else 0. */
 int cli_choice(const char *cmd, const char *what, const char *arg, const char *const *names,
                int *out);
+/* The output formats most commands offer (--format table|csv|json). */
+enum cli_format { CLI_FMT_TABLE, CLI_FMT_CSV, CLI_FMT_JSON };
+/* Parses the value of --format into *out; else prints the problem for command cmd and returns
+ * CLI_USAGE. */
+int cli_format_option(const char *cmd, const char *arg, enum cli_format *out);
 /* Opens the database read-only, its analytic cube, and the selection of filter: what every
  * analysis of incidents starts with. Prints the error and returns -1 on failure (whatever was
  * opened is in the out-parameters, for the caller to close). */

@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const char *const cmd = "analyze knox";
 
 static void help(void)
@@ -130,7 +128,7 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vg_knox_opts o;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     const char *path = NULL;
     int have_space = 0, have_time = 0, c;
     uint64_t v;
@@ -170,14 +168,10 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
                 return CLI_USAGE;
             o.threads = (unsigned)v;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &fmt))
                 return CLI_USAGE;
-            fmt = (enum format)f;
             break;
-        }
         case 'h':
             help();
             return CLI_OK;
@@ -210,9 +204,9 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
     } else if (vg_knox_run(ev.x, ev.y, ev.t, ev.n, &o, &r, NULL, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
-    } else if (fmt == FMT_CSV) {
+    } else if (fmt == CLI_FMT_CSV) {
         print_csv(&r, o.space, o.time);
-    } else if (fmt == FMT_JSON) {
+    } else if (fmt == CLI_FMT_JSON) {
         print_json(&r, o.space, o.time);
     } else {
         print_table(&r, o.space, o.time);

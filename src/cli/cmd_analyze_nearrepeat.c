@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const char *const cmd = "analyze nearrepeat";
 
 static void help(void)
@@ -238,7 +236,7 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct vg_knox_table_opts o;
     struct vg_filter filter;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     int have_km = 0, have_days = 0, c;
     uint64_t v;
 
@@ -290,14 +288,10 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
             if (cli_filter_option(cmd, c, optarg, &filter))
                 return CLI_USAGE;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &fmt))
                 return CLI_USAGE;
-            fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -328,9 +322,9 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         goto done;
     }
-    if (fmt == FMT_CSV)
+    if (fmt == CLI_FMT_CSV)
         print_cells(t, 0);
-    else if (fmt == FMT_JSON)
+    else if (fmt == CLI_FMT_JSON)
         print_json(t);
     else
         print_table(t);

@@ -18,8 +18,6 @@
 #define CMD "analyze surge"
 #define MAX_ROWS ((size_t)1 << 22) /* rows gathered for printing */
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void help(void)
 {
     puts("Usage: vigil [--db PATH] analyze surge --period week|month [OPTIONS]\n"
@@ -313,7 +311,7 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
     struct vg_filter filter;
     struct vg_surge_params params;
     struct vg_error err;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     unsigned mask = 1u << VG_SURGE_CUSUM;
     const char *out_path = NULL;
     int have_period = 0, all = 0, c, rc = 0;
@@ -348,14 +346,10 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
             if (cli_filter_option(CMD, c, optarg, &filter))
                 return CLI_USAGE;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(CMD, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(CMD, optarg, &fmt))
                 return CLI_USAGE;
-            fmt = (enum format)f;
             break;
-        }
         case 'a':
             all = 1;
             break;
@@ -438,9 +432,9 @@ int cmd_analyze_surge(struct cli *cli, int argc, char **argv)
     if (cli_output_open(&out, out_path))
         goto done;
     FILE *f = out.f;
-    if (fmt == FMT_TABLE)
+    if (fmt == CLI_FMT_TABLE)
         print_table(f, &res);
-    else if (fmt == FMT_CSV)
+    else if (fmt == CLI_FMT_CSV)
         print_csv(f, &res);
     else
         print_json(f, &res, mask, &params);

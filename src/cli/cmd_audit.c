@@ -8,8 +8,6 @@
 #include <getopt.h>
 #include <string.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void usage(FILE *f)
 {
     fputs("Usage: vigil [--db PATH] audit verify|list [OPTIONS]\n"
@@ -120,7 +118,7 @@ static int audit_verify(struct cli *cli, int argc, char **argv)
 }
 
 struct list_state {
-    enum format fmt;
+    enum cli_format fmt;
     long long n;
 };
 
@@ -141,10 +139,10 @@ static void json_field(const char *name, const char *s)
 static int print_record(const struct vg_audit_record *r, void *ctx)
 {
     struct list_state *ls = ctx;
-    if (ls->fmt == FMT_TABLE) {
+    if (ls->fmt == CLI_FMT_TABLE) {
         printf("%6lld  %-24s  %-16s  %-16s  %-10s  %-20s  %s\n", (long long)r->seq, dash(r->at),
                dash(r->actor), dash(r->org), dash(r->action), dash(r->object), dash(r->purpose));
-    } else if (ls->fmt == FMT_CSV) {
+    } else if (ls->fmt == CLI_FMT_CSV) {
         const char *fields[] = {r->at,      r->actor,  r->org,       r->action, r->object,
                                 r->purpose, r->detail, r->prev_hash, r->hash};
         printf("%lld", (long long)r->seq);
@@ -179,7 +177,7 @@ static int audit_list(struct cli *cli, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const char cmd[] = "audit list";
     struct vg_audit_filter filter = {0};
-    struct list_state ls = {FMT_TABLE, 0};
+    struct list_state ls = {CLI_FMT_TABLE, 0};
     uint64_t v;
     int c;
 
@@ -203,14 +201,10 @@ static int audit_list(struct cli *cli, int argc, char **argv)
                 return CLI_USAGE;
             filter.limit = (int64_t)v;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &ls.fmt))
                 return CLI_USAGE;
-            ls.fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -229,12 +223,12 @@ static int audit_list(struct cli *cli, int argc, char **argv)
     vg_error_clear(&err);
     if (cli_open_store(cli, VG_STORE_READONLY, &store))
         return CLI_ERROR;
-    if (ls.fmt == FMT_TABLE)
+    if (ls.fmt == CLI_FMT_TABLE)
         printf("%6s  %-24s  %-16s  %-16s  %-10s  %-20s  %s\n", "seq", "at", "actor", "org",
                "action", "object", "purpose");
-    else if (ls.fmt == FMT_CSV)
+    else if (ls.fmt == CLI_FMT_CSV)
         puts("seq,at,actor,org,action,object,purpose,detail,prev_hash,hash");
-    else if (ls.fmt == FMT_JSON)
+    else if (ls.fmt == CLI_FMT_JSON)
         putchar('[');
     int status = CLI_OK;
     if (vg_audit_list(store, &filter, print_record, &ls, &err)) {
@@ -242,7 +236,7 @@ static int audit_list(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         status = CLI_ERROR;
     }
-    if (ls.fmt == FMT_JSON)
+    if (ls.fmt == CLI_FMT_JSON)
         puts("]");
     vg_store_close(store);
     return status;

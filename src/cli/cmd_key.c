@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void help(FILE *f)
 {
     fputs("Usage: vigil [--db PATH] key create USER [--expires-days N]\n"
@@ -36,7 +34,7 @@ static void help(FILE *f)
 
 struct opts {
     int expires_days;
-    enum format fmt;
+    enum cli_format fmt;
 };
 
 /* Parses the options of `key SUB`; allowed says which of --expires-days ('e') and --format
@@ -51,7 +49,7 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
                                              {NULL, 0, NULL, 0}};
     int c;
     o->expires_days = 0;
-    o->fmt = FMT_TABLE;
+    o->fmt = CLI_FMT_TABLE;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -65,14 +63,10 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
             o->expires_days = (int)days;
             break;
         }
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &o->fmt))
                 return CLI_USAGE;
-            o->fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -170,16 +164,16 @@ static const char *key_status(const struct vg_key_info *k, const char *now)
     return "active";
 }
 
-static void print_keys(const struct vg_key_info *k, size_t n, enum format fmt)
+static void print_keys(const struct vg_key_info *k, size_t n, enum cli_format fmt)
 {
     char now[VG_ACCOUNT_TIME_SIZE];
     vg_account_time(time(NULL), now);
-    if (fmt == FMT_CSV) {
+    if (fmt == CLI_FMT_CSV) {
         puts("prefix,created_at,expires_at,revoked_at,status");
         for (size_t i = 0; i < n; i++)
             printf("%s,%s,%s,%s,%s\n", k[i].prefix, k[i].created_at, k[i].expires_at,
                    k[i].revoked_at, key_status(&k[i], now));
-    } else if (fmt == FMT_JSON) {
+    } else if (fmt == CLI_FMT_JSON) {
         putchar('[');
         for (size_t i = 0; i < n; i++) {
             printf("%s{\"prefix\":\"%s\",\"created_at\":\"%s\",\"expires_at\":", i ? ",\n " : "",

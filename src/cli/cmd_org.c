@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void help(FILE *f)
 {
     fputs("Usage: vigil [--db PATH] org add NAME\n"
@@ -30,7 +28,7 @@ static void help(FILE *f)
 
 /* Parses the options of `org SUB`: --db, --help and, when fmt is not NULL, --format. Returns -1
  * to go on, else the exit status (help shown, or a usage error). */
-static int parse(struct cli *cli, const char *cmd, int argc, char **argv, enum format *fmt)
+static int parse(struct cli *cli, const char *cmd, int argc, char **argv, enum cli_format *fmt)
 {
     static const struct option longopts[] = {{"format", required_argument, NULL, 'o'},
                                              {"db", required_argument, NULL, 'D'},
@@ -41,16 +39,12 @@ static int parse(struct cli *cli, const char *cmd, int argc, char **argv, enum f
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
+        case 'o':
             if (!fmt)
                 return cli_usage_error(cmd, "unknown option '--format'");
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+            if (cli_format_option(cmd, optarg, fmt))
                 return CLI_USAGE;
-            *fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -96,15 +90,15 @@ static int org_add(struct cli *cli, int argc, char **argv)
     return status;
 }
 
-static void print_orgs(const struct vg_org *o, size_t n, enum format fmt)
+static void print_orgs(const struct vg_org *o, size_t n, enum cli_format fmt)
 {
-    if (fmt == FMT_CSV) {
+    if (fmt == CLI_FMT_CSV) {
         puts("name,users,created_at");
         for (size_t i = 0; i < n; i++) {
             cli_csv_field(stdout, o[i].name);
             printf(",%lld,%s\n", (long long)o[i].users, o[i].created_at);
         }
-    } else if (fmt == FMT_JSON) {
+    } else if (fmt == CLI_FMT_JSON) {
         putchar('[');
         for (size_t i = 0; i < n; i++) {
             fputs(i ? ",\n {\"name\":" : "{\"name\":", stdout);
@@ -126,7 +120,7 @@ static void print_orgs(const struct vg_org *o, size_t n, enum format fmt)
 
 static int org_list(struct cli *cli, int argc, char **argv)
 {
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     int rc = parse(cli, "org list", argc, argv, &fmt);
     if (rc >= 0)
         return rc;

@@ -22,8 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void usage(FILE *f)
 {
     fputs("Usage: vigil [--db PATH] retention run [OPTIONS]\n"
@@ -77,7 +75,7 @@ static int valid_date(const char *s)
 }
 
 struct run_state {
-    enum format fmt;
+    enum cli_format fmt;
     const char *action; /* "due" or "purged", the action column */
     long long printed;
     int pending; /* a row is held back in the fields below */
@@ -88,11 +86,11 @@ struct run_state {
 
 static void print_row(struct run_state *st)
 {
-    if (st->fmt == FMT_TABLE) {
+    if (st->fmt == CLI_FMT_TABLE) {
         if (st->printed == 0)
             printf("%8s  %-10s  %-6s  %s\n", "id", "review_due", "action", "org");
         printf("%8lld  %-10s  %-6s  %s\n", st->id, st->review_due, st->action, st->org);
-    } else if (st->fmt == FMT_CSV) {
+    } else if (st->fmt == CLI_FMT_CSV) {
         printf("%lld,", st->id);
         cli_csv_field(stdout, st->org);
         printf(",%s,%s\n", st->review_due, st->action);
@@ -125,7 +123,7 @@ static int retention_run(struct cli *cli, int argc, char **argv)
         {"format", required_argument, NULL, 'o'}, {"db", required_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static const char cmd[] = "retention run";
-    struct run_state st = {.fmt = FMT_TABLE, .action = "due"};
+    struct run_state st = {.fmt = CLI_FMT_TABLE, .action = "due"};
     const char *today_arg = NULL;
     int apply = 0, c;
 
@@ -141,14 +139,10 @@ static int retention_run(struct cli *cli, int argc, char **argv)
                 return cli_usage_error(cmd, "--today must be a date YYYY-MM-DD, not '%s'", optarg);
             today_arg = optarg;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &st.fmt))
                 return CLI_USAGE;
-            st.fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -189,9 +183,9 @@ static int retention_run(struct cli *cli, int argc, char **argv)
     char actor[128];
     snprintf(actor, sizeof(actor), "cli:%s", pw && pw->pw_name ? pw->pw_name : "unknown");
 
-    if (st.fmt == FMT_CSV)
+    if (st.fmt == CLI_FMT_CSV)
         puts("id,org,review_due,action");
-    else if (st.fmt == FMT_JSON)
+    else if (st.fmt == CLI_FMT_JSON)
         putchar('[');
     struct vg_error err;
     vg_error_clear(&err);
@@ -199,9 +193,9 @@ static int retention_run(struct cli *cli, int argc, char **argv)
     int rc = vg_report_retention(store, actor, today, apply, on_due, &st, &count, &err);
     if (rc == 0 && st.pending)
         print_row(&st);
-    if (st.fmt == FMT_JSON)
+    if (st.fmt == CLI_FMT_JSON)
         puts("]");
-    if (st.fmt == FMT_TABLE && rc == 0) {
+    if (st.fmt == CLI_FMT_TABLE && rc == 0) {
         if (count == 0)
             printf("nothing to purge: no report has a review date before %s\n", today);
         else if (apply)

@@ -24,9 +24,6 @@
 #include <string.h>
 #include <strings.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-static const char *const format_names[] = {"table", "csv", "json", NULL};
-
 static void help(FILE *f)
 {
     fputs("Usage: vigil [--db PATH] sites import --kind KIND [OPTIONS] FILE...\n"
@@ -213,14 +210,14 @@ done:
 
 /* ---- list and show ---- */
 
-static void put_text(FILE *f, const char *s, enum format fmt)
+static void put_text(FILE *f, const char *s, enum cli_format fmt)
 {
-    if (fmt == FMT_JSON) {
+    if (fmt == CLI_FMT_JSON) {
         if (s)
             cli_json_string(f, s);
         else
             fputs("null", f);
-    } else if (fmt == FMT_CSV) {
+    } else if (fmt == CLI_FMT_CSV) {
         cli_csv_field(f, s ? s : "");
     } else {
         fputs(s ? s : "-", f);
@@ -229,7 +226,7 @@ static void put_text(FILE *f, const char *s, enum format fmt)
 
 struct list_ctx {
     FILE *f;
-    enum format fmt;
+    enum cli_format fmt;
     long n;
     int near;
     double lat, lon;
@@ -240,41 +237,41 @@ static int list_row(void *p, const struct vg_site *s)
 {
     struct list_ctx *c = p;
     FILE *f = c->f;
-    if (c->fmt == FMT_JSON) {
+    if (c->fmt == CLI_FMT_JSON) {
         if (!c->single)
             fputs(c->n ? ",\n" : "[\n", f);
         fprintf(f, "{\"id\":%lld,\"kind\":\"%s\",\"source\":", (long long)s->id,
                 vg_site_kind_name(s->kind));
-        put_text(f, s->source, FMT_JSON);
+        put_text(f, s->source, CLI_FMT_JSON);
         fputs(",\"source_id\":", f);
-        put_text(f, s->source_id, FMT_JSON);
+        put_text(f, s->source_id, CLI_FMT_JSON);
         fputs(",\"name\":", f);
-        put_text(f, s->name, FMT_JSON);
+        put_text(f, s->name, CLI_FMT_JSON);
         fputs(",\"code\":", f);
-        put_text(f, s->code, FMT_JSON);
+        put_text(f, s->code, CLI_FMT_JSON);
         fputs(",\"iata\":", f);
-        put_text(f, s->iata, FMT_JSON);
+        put_text(f, s->iata, CLI_FMT_JSON);
         fputs(",\"icao\":", f);
-        put_text(f, s->icao, FMT_JSON);
+        put_text(f, s->icao, CLI_FMT_JSON);
         fputs(",\"country\":", f);
-        put_text(f, s->country, FMT_JSON);
+        put_text(f, s->country, CLI_FMT_JSON);
         fputs(",\"region\":", f);
-        put_text(f, s->region, FMT_JSON);
+        put_text(f, s->region, CLI_FMT_JSON);
         fputs(",\"city\":", f);
-        put_text(f, s->city, FMT_JSON);
+        put_text(f, s->city, CLI_FMT_JSON);
         fputs(",\"lat\":", f);
         cli_put_number(f, s->lat, 1);
         fputs(",\"lon\":", f);
         cli_put_number(f, s->lon, 1);
         fputs(",\"size\":", f);
-        put_text(f, s->size, FMT_JSON);
+        put_text(f, s->size, CLI_FMT_JSON);
         if (c->near) {
             fputs(",\"km\":", f);
             cli_put_number(f, round(vg_geo_km(c->lat, c->lon, s->lat, s->lon) * 1000) / 1000, 1);
         }
         fputs("}", f);
     } else {
-        const char sep = c->fmt == FMT_CSV ? ',' : '\t';
+        const char sep = c->fmt == CLI_FMT_CSV ? ',' : '\t';
         if (c->n == 0) {
             fprintf(f, "id%ckind%ccode%cname%ccountry%cregion%clat%clon%csize%csource%s\n", sep,
                     sep, sep, sep, sep, sep, sep, sep, sep,
@@ -347,7 +344,8 @@ static int sites_list(struct cli *cli, int argc, char **argv)
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vg_site_filter filter = {0};
-    int fmt = FMT_TABLE, c, have_km = 0;
+    enum cli_format fmt = CLI_FMT_TABLE;
+    int c, have_km = 0;
     filter.km = 50;
     optind = 1;
     opterr = 0;
@@ -378,7 +376,7 @@ static int sites_list(struct cli *cli, int argc, char **argv)
             have_km = 1;
             break;
         case 'f':
-            if (cli_choice("sites list", "format", optarg, format_names, &fmt))
+            if (cli_format_option("sites list", optarg, &fmt))
                 return CLI_USAGE;
             break;
         case 'h':
@@ -395,7 +393,7 @@ static int sites_list(struct cli *cli, int argc, char **argv)
     struct vg_store *store = NULL;
     if (cli_open_store(cli, VG_STORE_READONLY, &store))
         return CLI_ERROR;
-    struct list_ctx ctx = {stdout, (enum format)fmt, 0, filter.near, filter.lat, filter.lon, 0};
+    struct list_ctx ctx = {stdout, fmt, 0, filter.near, filter.lat, filter.lon, 0};
     struct vg_error err;
     vg_error_clear(&err);
     int rc = vg_site_each(store, &filter, list_row, &ctx, &err);
@@ -404,7 +402,7 @@ static int sites_list(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         return CLI_ERROR;
     }
-    if (fmt == FMT_JSON)
+    if (fmt == CLI_FMT_JSON)
         fputs(ctx.n ? "\n]\n" : "[]\n", stdout);
     return CLI_OK;
 }
@@ -464,7 +462,7 @@ static int sites_show(struct cli *cli, int argc, char **argv)
     }
     cli_site_lookup_note(key, &site, &info);
     if (fmt == 1) {
-        struct list_ctx ctx = {stdout, FMT_JSON, 0, 0, 0, 0, 1};
+        struct list_ctx ctx = {stdout, CLI_FMT_JSON, 0, 0, 0, 0, 1};
         list_row(&ctx, &site);
         fputs("\n", stdout);
     } else {
@@ -615,7 +613,8 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
     struct vg_threat_opts opts = {0};
     struct threat_ctx ctx = {0};
     const char *targets_path = NULL;
-    int fmt = FMT_TABLE, pool = 0, c;
+    enum cli_format fmt = CLI_FMT_TABLE;
+    int pool = 0, c;
     uint64_t top = 0;
     optind = 1;
     opterr = 0;
@@ -681,7 +680,7 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
             opts.naive = 1;
             break;
         case 'f':
-            if (cli_choice("sites threat", "format", optarg, format_names, &fmt))
+            if (cli_format_option("sites threat", optarg, &fmt))
                 return CLI_USAGE;
             break;
         case 'h':
@@ -747,8 +746,8 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
         qsort(ctx.rows, ctx.n, sizeof(*ctx.rows), by_lambda);
     size_t shown = top && top < ctx.n ? (size_t)top : ctx.n;
     FILE *f = stdout;
-    const char sep = fmt == FMT_CSV ? ',' : '\t';
-    if (fmt == FMT_JSON)
+    const char sep = fmt == CLI_FMT_CSV ? ',' : '\t';
+    if (fmt == CLI_FMT_JSON)
         fputs("[", f);
     else
         fprintf(f,
@@ -758,14 +757,14 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
     for (size_t i = 0; i < shown; i++) {
         const struct threat_row *r = &ctx.rows[i];
         const struct vg_threat *t = &r->t;
-        if (fmt == FMT_JSON) {
+        if (fmt == CLI_FMT_JSON) {
             fprintf(f, "%s\n{\"id\":%lld,\"kind\":\"%s\",\"code\":", i ? "," : "", (long long)r->id,
                     vg_site_kind_name(r->kind));
-            put_text(f, r->code, FMT_JSON);
+            put_text(f, r->code, CLI_FMT_JSON);
             fputs(",\"name\":", f);
-            put_text(f, r->name, FMT_JSON);
+            put_text(f, r->name, CLI_FMT_JSON);
             fputs(",\"country\":", f);
-            put_text(f, r->country, FMT_JSON);
+            put_text(f, r->country, CLI_FMT_JSON);
             fputs(",\"lat\":", f);
             cli_put_number(f, r->lat, 1);
             fputs(",\"lon\":", f);
@@ -777,11 +776,11 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
             fputs(",\"rate_raw\":", f);
             cli_put_number(f, t->rate_raw, 1);
             fputs(",\"region\":", f);
-            put_text(f, t->region, FMT_JSON);
+            put_text(f, t->region, CLI_FMT_JSON);
             fputs(",\"pool\":", f);
-            put_text(f, t->pool, FMT_JSON);
+            put_text(f, t->pool, CLI_FMT_JSON);
             fputs(",\"fit\":", f);
-            put_text(f, t->method, FMT_JSON);
+            put_text(f, t->method, CLI_FMT_JSON);
             fputs(",\"alpha\":", f);
             cli_put_number(f, t->alpha, 1);
             fputs(",\"beta\":", f);
@@ -796,13 +795,13 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
             continue;
         }
         fprintf(f, "%lld%c%s%c", (long long)r->id, sep, vg_site_kind_name(r->kind), sep);
-        put_text(f, r->code, (enum format)fmt);
+        put_text(f, r->code, fmt);
         fputc(sep, f);
-        put_text(f, r->name, (enum format)fmt);
+        put_text(f, r->name, fmt);
         fputc(sep, f);
-        put_text(f, r->country, (enum format)fmt);
+        put_text(f, r->country, fmt);
         fputc(sep, f);
-        if (fmt == FMT_CSV) {
+        if (fmt == CLI_FMT_CSV) {
             /* full precision, for programs */
             const double v1[] = {r->lat, r->lon};
             for (int k = 0; k < 2; k++) {
@@ -815,7 +814,7 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
                 cli_put_number(f, v2[k], 0);
                 fputc(sep, f);
             }
-            put_text(f, t->pool, FMT_CSV);
+            put_text(f, t->pool, CLI_FMT_CSV);
             const double v3[] = {t->alpha, t->beta, t->lambda, t->p_horizon, t->horizon_years};
             for (int k = 0; k < 5; k++) {
                 fputc(sep, f);
@@ -828,7 +827,7 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
                     t->beta, t->lambda, t->p_horizon, t->horizon_years);
         }
     }
-    if (fmt == FMT_JSON)
+    if (fmt == CLI_FMT_JSON)
         fputs(shown ? "\n]\n" : "]\n", f);
     status = CLI_OK;
 done:

@@ -5,8 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static void help(void)
 {
     puts("Usage: vigil [--db PATH] stats --by DIM[,DIM...] [OPTIONS]\n"
@@ -136,7 +134,7 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
                                              {NULL, 0, NULL, 0}};
     struct vg_stats_query q;
     struct vg_error err;
-    enum format fmt = FMT_TABLE;
+    enum cli_format fmt = CLI_FMT_TABLE;
     int c;
 
     vg_stats_query_init(&q);
@@ -158,14 +156,10 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
             if (cli_filter_option("stats", c, optarg, &q.filter))
                 return CLI_USAGE;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice("stats", "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option("stats", optarg, &fmt))
                 return CLI_USAGE;
-            fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -190,9 +184,9 @@ int cmd_stats(struct cli *cli, int argc, char **argv)
     if (vg_stats_run(store, &q, &r, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
-    } else if (fmt == FMT_CSV) {
+    } else if (fmt == CLI_FMT_CSV) {
         print_csv(r);
-    } else if (fmt == FMT_JSON) {
+    } else if (fmt == CLI_FMT_JSON) {
         print_json(r);
     } else {
         print_table(r);

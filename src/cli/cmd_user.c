@@ -6,8 +6,6 @@
 #include <string.h>
 #include <time.h>
 
-enum format { FMT_TABLE, FMT_CSV, FMT_JSON };
-
 static const char *const role_choices[] = {"admin", "analyst", "reader", "sync", NULL};
 
 static void help(FILE *f)
@@ -42,7 +40,7 @@ static void help(FILE *f)
 struct opts {
     const char *org;
     int role; /* -1: not given */
-    enum format fmt;
+    enum cli_format fmt;
 };
 
 /* Parses the options of `user SUB`; allowed says which of --org, --role, --format it takes.
@@ -57,7 +55,7 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
     int c;
     o->org = NULL;
     o->role = -1;
-    o->fmt = FMT_TABLE;
+    o->fmt = CLI_FMT_TABLE;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -71,14 +69,10 @@ static int parse(struct cli *cli, const char *cmd, const char *allowed, int argc
             if (cli_choice(cmd, "role", optarg, role_choices, &o->role))
                 return CLI_USAGE;
             break;
-        case 'o': {
-            static const char *const formats[] = {"table", "csv", "json", NULL};
-            int f;
-            if (cli_choice(cmd, "format", optarg, formats, &f))
+        case 'o':
+            if (cli_format_option(cmd, optarg, &o->fmt))
                 return CLI_USAGE;
-            o->fmt = (enum format)f;
             break;
-        }
         case 'D':
             cli->db_path = optarg;
             break;
@@ -133,9 +127,9 @@ static int user_add(struct cli *cli, int argc, char **argv)
     return status;
 }
 
-static void print_users(const struct vg_user *u, size_t n, enum format fmt)
+static void print_users(const struct vg_user *u, size_t n, enum cli_format fmt)
 {
-    if (fmt == FMT_CSV) {
+    if (fmt == CLI_FMT_CSV) {
         puts("name,org,role,keys,password,created_at");
         for (size_t i = 0; i < n; i++) {
             cli_csv_field(stdout, u[i].name);
@@ -144,7 +138,7 @@ static void print_users(const struct vg_user *u, size_t n, enum format fmt)
             printf(",%s,%lld,%s,%s\n", vg_account_role_name(u[i].role), (long long)u[i].active_keys,
                    u[i].has_password ? "yes" : "no", u[i].created_at);
         }
-    } else if (fmt == FMT_JSON) {
+    } else if (fmt == CLI_FMT_JSON) {
         putchar('[');
         for (size_t i = 0; i < n; i++) {
             fputs(i ? ",\n {\"name\":" : "{\"name\":", stdout);
