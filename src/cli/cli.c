@@ -362,6 +362,32 @@ int cli_change_end(struct vg_store *s, int ok, const char *action, const char *o
     return 0;
 }
 
+int cli_change_open(const struct cli *cli, struct vg_store **out)
+{
+    struct vg_store *s = NULL;
+    if (cli_open_store(cli, 0, &s))
+        return -1;
+    if (cli_change_begin(s)) {
+        vg_store_close(s);
+        return -1;
+    }
+    *out = s;
+    return 0;
+}
+
+int cli_change_close(struct vg_store *s, int status, const char *action, const char *fmt, ...)
+{
+    char object[300];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(object, sizeof(object), fmt, ap);
+    va_end(ap);
+    if (cli_change_end(s, status == CLI_OK, action, object) && status == CLI_OK)
+        status = CLI_ERROR;
+    vg_store_close(s);
+    return status;
+}
+
 int cli_subcommands(struct cli *cli, const char *cmd, const struct cli_subcommand *table,
                     void (*help)(FILE *f), int argc, char **argv)
 {

@@ -59,6 +59,13 @@ int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
  * back). Both print their errors and return 0 or -1. */
 int cli_change_begin(struct vg_store *s);
 int cli_change_end(struct vg_store *s, int ok, const char *action, const char *object);
+/* The same for a command that makes one change: cli_change_open opens the store and begins (0,
+ * or -1 after printing the error, with nothing left open); cli_change_close ends the change with
+ * whether status is CLI_OK, the object formatted from fmt, closes the store and returns status,
+ * or CLI_ERROR when status was CLI_OK but the change could not be recorded. */
+int cli_change_open(const struct cli *cli, struct vg_store **out);
+int cli_change_close(struct vg_store *s, int status, const char *action, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* Writes s as a CSV field (quoted when needed). */
 void cli_csv_field(FILE *f, const char *s);
 /* Writes s as a JSON string. */

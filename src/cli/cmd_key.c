@@ -93,13 +93,9 @@ static int key_create(struct cli *cli, int argc, char **argv)
     struct vg_error err;
     char key[VG_KEY_SIZE];
     vg_error_clear(&err);
-    if (cli_open_store(cli, 0, &store))
+    if (cli_change_open(cli, &store))
         return CLI_ERROR;
     int status = CLI_OK;
-    if (cli_change_begin(store)) {
-        vg_store_close(store);
-        return CLI_ERROR;
-    }
     if (vg_key_create(store, user, o.expires_days, time(NULL), key, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
@@ -113,12 +109,7 @@ static int key_create(struct cli *cli, int argc, char **argv)
             printf("This is a new API key of %s. It is shown only once: keep it now.\n", user);
         memset(key, 0, sizeof(key));
     }
-    char object[300];
-    snprintf(object, sizeof(object), "user:%s", user);
-    if (cli_change_end(store, status == CLI_OK, "create-key", object) && status == CLI_OK)
-        status = CLI_ERROR;
-    vg_store_close(store);
-    return status;
+    return cli_change_close(store, status, "create-key", "user:%s", user);
 }
 
 static int key_revoke(struct cli *cli, int argc, char **argv)
@@ -134,25 +125,16 @@ static int key_revoke(struct cli *cli, int argc, char **argv)
     struct vg_error err;
     int was_revoked = 0;
     vg_error_clear(&err);
-    if (cli_open_store(cli, 0, &store))
+    if (cli_change_open(cli, &store))
         return CLI_ERROR;
     int status = CLI_OK;
-    if (cli_change_begin(store)) {
-        vg_store_close(store);
-        return CLI_ERROR;
-    }
     if (vg_key_revoke(store, prefix, time(NULL), &was_revoked, &err)) {
         cli_error(&err);
         status = err.code == VG_EINVAL ? CLI_USAGE : CLI_ERROR;
     } else {
         printf(was_revoked ? "key %s was already revoked\n" : "key %s revoked\n", prefix);
     }
-    char object[300];
-    snprintf(object, sizeof(object), "key:%s", prefix);
-    if (cli_change_end(store, status == CLI_OK, "revoke-key", object) && status == CLI_OK)
-        status = CLI_ERROR;
-    vg_store_close(store);
-    return status;
+    return cli_change_close(store, status, "revoke-key", "key:%s", prefix);
 }
 
 static const char *key_status(const struct vg_key_info *k, const char *now)

@@ -69,25 +69,16 @@ static int org_add(struct cli *cli, int argc, char **argv)
     struct vg_store *store = NULL;
     struct vg_error err;
     vg_error_clear(&err);
-    if (cli_open_store(cli, 0, &store))
+    if (cli_change_open(cli, &store))
         return CLI_ERROR;
     int status = CLI_OK;
-    if (cli_change_begin(store)) {
-        vg_store_close(store);
-        return CLI_ERROR;
-    }
     if (vg_org_add(store, name, time(NULL), NULL, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
     } else {
         printf("added organisation %s\n", name);
     }
-    char object[300];
-    snprintf(object, sizeof(object), "organisation:%s", name);
-    if (cli_change_end(store, status == CLI_OK, "create-organisation", object) && status == CLI_OK)
-        status = CLI_ERROR;
-    vg_store_close(store);
-    return status;
+    return cli_change_close(store, status, "create-organisation", "organisation:%s", name);
 }
 
 static void print_orgs(const struct vg_org *o, size_t n, enum cli_format fmt)

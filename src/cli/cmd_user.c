@@ -103,13 +103,9 @@ static int user_add(struct cli *cli, int argc, char **argv)
     struct vg_error err;
     char key[VG_KEY_SIZE];
     vg_error_clear(&err);
-    if (cli_open_store(cli, 0, &store))
+    if (cli_change_open(cli, &store))
         return CLI_ERROR;
     int status = CLI_OK;
-    if (cli_change_begin(store)) {
-        vg_store_close(store);
-        return CLI_ERROR;
-    }
     if (vg_user_add(store, o.org, name, o.role, time(NULL), NULL, key, &err)) {
         cli_error(&err);
         status = CLI_ERROR;
@@ -119,12 +115,7 @@ static int user_add(struct cli *cli, int argc, char **argv)
                o.org, vg_account_role_name(o.role));
         memset(key, 0, sizeof(key));
     }
-    char object[300];
-    snprintf(object, sizeof(object), "user:%s", name);
-    if (cli_change_end(store, status == CLI_OK, "create-user", object) && status == CLI_OK)
-        status = CLI_ERROR;
-    vg_store_close(store);
-    return status;
+    return cli_change_close(store, status, "create-user", "user:%s", name);
 }
 
 static void print_users(const struct vg_user *u, size_t n, enum cli_format fmt)
