@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <math.h>
 #include <fcntl.h>
@@ -105,6 +106,42 @@ int cli_open_selection(const struct cli *cli, const struct vg_filter *filter,
         return -1;
     }
     return 0;
+}
+
+void cli_close_selection(struct vg_store *store, struct vg_cube *cube, struct vg_selection *sel)
+{
+    vg_selection_destroy(sel);
+    vg_cube_close(cube);
+    vg_store_close(store);
+}
+
+void cli_series_note(const struct vg_series *s, enum vg_period period)
+{
+    if (s->left_out)
+        fprintf(stderr,
+                "vigil: note: %" PRId64 " of %" PRId64 " incidents left out: their date has no "
+                "%s\n",
+                s->left_out, s->selected, period == VG_PERIOD_WEEK ? "month or no day" : "month");
+}
+
+int cli_permutation_option(const char *cmd, int c, const char *arg, uint32_t *permutations,
+                           uint64_t *seed, unsigned *threads)
+{
+    uint64_t v;
+    switch (c) {
+    case 'p':
+        if (cli_count_option(cmd, "permutations", arg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
+            return CLI_USAGE;
+        *permutations = (uint32_t)v;
+        return 0;
+    case 'S':
+        return cli_count_option(cmd, "seed", arg, 0, UINT64_MAX, seed);
+    default:
+        if (cli_count_option(cmd, "threads", arg, 1, 64, &v))
+            return CLI_USAGE;
+        *threads = (unsigned)v;
+        return 0;
+    }
 }
 
 int cli_parse_number(const char *s, double *out)

@@ -206,6 +206,18 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv);
 int cmd_analyze_knox(struct cli *cli, int argc, char **argv);
 int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv);
 
+/* Closes what cli_open_selection opened (any of them may be NULL). */
+void cli_close_selection(struct vg_store *store, struct vg_cube *cube, struct vg_selection *sel);
+/* Says on stderr how many of the selected incidents series s left out for want of a date precise
+ * enough for period; prints nothing when none was. */
+void cli_series_note(const struct vg_series *s, enum vg_period period);
+/* Handles the Monte Carlo options of `analyze knox` and `analyze nearrepeat`, given as getopt
+ * returned them: --permutations B ('p', 1 to VG_KNOX_MAX_PERMUTATIONS), --seed N ('S') and
+ * --threads N ('j', 1 to 64). Returns 0, or CLI_USAGE after printing the problem for command
+ * cmd. */
+int cli_permutation_option(const char *cmd, int c, const char *arg, uint32_t *permutations,
+                           uint64_t *seed, unsigned *threads);
+
 /* Handles the options every analysis of incidents shares: --where FIELD=VALUE, --from DATE and
  * --to DATE, given as getopt returned them (c is 'w', 'F' or 'T'). Returns 0, or CLI_USAGE after
  * printing the problem for command cmd. */

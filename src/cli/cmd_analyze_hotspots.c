@@ -230,8 +230,6 @@ done:
     cli_output_abort(&out);
     vg_buf_cleanup(&buf);
     vg_hotspot_result_destroy(r);
-    vg_selection_destroy(sel);
-    vg_cube_close(cube);
-    vg_store_close(store);
+    cli_close_selection(store, cube, sel);
     return status;
 }

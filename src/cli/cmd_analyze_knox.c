@@ -131,7 +131,6 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
     enum cli_format fmt = CLI_FMT_TABLE;
     const char *path = NULL;
     int have_space = 0, have_time = 0, c;
-    uint64_t v;
 
     (void)cli;
     vg_knox_opts_init(&o);
@@ -155,18 +154,10 @@ int cmd_analyze_knox(struct cli *cli, int argc, char **argv)
             have_time = 1;
             break;
         case 'p':
-            if (cli_count_option(cmd, "permutations", optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
-                return CLI_USAGE;
-            o.permutations = (uint32_t)v;
-            break;
         case 'S':
-            if (cli_count_option(cmd, "seed", optarg, 0, UINT64_MAX, &o.seed))
-                return CLI_USAGE;
-            break;
         case 'j':
-            if (cli_count_option(cmd, "threads", optarg, 1, 64, &v))
+            if (cli_permutation_option(cmd, c, optarg, &o.permutations, &o.seed, &o.threads))
                 return CLI_USAGE;
-            o.threads = (unsigned)v;
             break;
         case 'o':
             if (cli_format_option(cmd, optarg, &fmt))

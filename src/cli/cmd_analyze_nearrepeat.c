@@ -269,18 +269,10 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
             have_days = 1;
             break;
         case 'p':
-            if (cli_count_option(cmd, "permutations", optarg, 1, VG_KNOX_MAX_PERMUTATIONS, &v))
-                return CLI_USAGE;
-            o.permutations = (uint32_t)v;
-            break;
         case 'S':
-            if (cli_count_option(cmd, "seed", optarg, 0, UINT64_MAX, &o.seed))
-                return CLI_USAGE;
-            break;
         case 'j':
-            if (cli_count_option(cmd, "threads", optarg, 1, 64, &v))
+            if (cli_permutation_option(cmd, c, optarg, &o.permutations, &o.seed, &o.threads))
                 return CLI_USAGE;
-            o.threads = (unsigned)v;
             break;
         case 'w':
         case 'F':
@@ -331,8 +323,6 @@ int cmd_analyze_nearrepeat(struct cli *cli, int argc, char **argv)
     status = CLI_OK;
 done:
     vg_knox_table_destroy(t);
-    vg_selection_destroy(sel);
-    vg_cube_close(cube);
-    vg_store_close(store);
+    cli_close_selection(store, cube, sel);
     return status;
 }

@@ -480,11 +480,7 @@ int cmd_analyze_trend(struct cli *cli, int argc, char **argv)
         cli_error(&err);
         goto done;
     }
-    if (s->left_out)
-        fprintf(stderr,
-                "vigil: note: %" PRId64 " of %" PRId64 " incidents left out: their date has no "
-                "%s\n",
-                s->left_out, s->selected, q.period == VG_PERIOD_WEEK ? "month or no day" : "month");
+    cli_series_note(s, q.period);
 
     if (cli_output_open(&out, out_path))
         goto done;
@@ -504,8 +500,6 @@ done:
     cli_output_abort(&out);
     vg_buf_cleanup(&svg);
     vg_series_destroy(s);
-    vg_selection_destroy(sel);
-    vg_cube_close(cube);
-    vg_store_close(store);
+    cli_close_selection(store, cube, sel);
     return status;
 }
