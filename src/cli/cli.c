@@ -124,6 +124,21 @@ void cli_series_note(const struct vg_series *s, enum vg_period period)
                 s->left_out, s->selected, period == VG_PERIOD_WEEK ? "month or no day" : "month");
 }
 
+void cli_series_json_span(FILE *f, const struct vg_series *s)
+{
+    char label[24];
+    if (s->nperiods) {
+        vg_series_period_label(s->period, s->first, label, sizeof(label));
+        fprintf(f, ",\"first\":\"%s\"", label);
+        vg_series_period_label(s->period, s->first + (int64_t)s->nperiods - 1, label,
+                               sizeof(label));
+        fprintf(f, ",\"last\":\"%s\"", label);
+    } else {
+        fputs(",\"first\":null,\"last\":null", f);
+    }
+    fprintf(f, ",\"selected\":%" PRId64 ",\"left_out\":%" PRId64, s->selected, s->left_out);
+}
+
 int cli_permutation_option(const char *cmd, int c, const char *arg, uint32_t *permutations,
                            uint64_t *seed, unsigned *threads)
 {

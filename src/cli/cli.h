@@ -211,6 +211,9 @@ void cli_close_selection(struct vg_store *store, struct vg_cube *cube, struct vg
 /* Says on stderr how many of the selected incidents series s left out for want of a date precise
  * enough for period; prints nothing when none was. */
 void cli_series_note(const struct vg_series *s, enum vg_period period);
+/* Writes the members ,"first":P,"last":P,"selected":N,"left_out":N of a JSON object describing
+ * series s (first and last are null when it has no periods). */
+void cli_series_json_span(FILE *f, const struct vg_series *s);
 /* Handles the Monte Carlo options of `analyze knox` and `analyze nearrepeat`, given as getopt
  * returned them: --permutations B ('p', 1 to VG_KNOX_MAX_PERMUTATIONS), --seed N ('S') and
  * --threads N ('j', 1 to 64). Returns 0, or CLI_USAGE after printing the problem for command

@@ -240,17 +240,8 @@ static void print_json(FILE *f, const struct result *r, unsigned mask,
             "\"c3_limit\":%.6g}",
             p->baseline, p->guard, p->delta, p->h, p->min_mean, p->lambda, p->L, p->min_sd,
             p->c_limit, p->c3_limit);
-    if (s->nperiods) {
-        vg_series_period_label(s->period, s->first, label, sizeof(label));
-        fprintf(f, ",\"first\":\"%s\"", label);
-        vg_series_period_label(s->period, s->first + (int64_t)s->nperiods - 1, label,
-                               sizeof(label));
-        fprintf(f, ",\"last\":\"%s\"", label);
-    } else {
-        fputs(",\"first\":null,\"last\":null", f);
-    }
-    fprintf(f, ",\"selected\":%" PRId64 ",\"left_out\":%" PRId64 ",\"%s\":[", s->selected,
-            s->left_out, r->all ? "points" : "alarms");
+    cli_series_json_span(f, s);
+    fprintf(f, ",\"%s\":[", r->all ? "points" : "alarms");
     for (size_t i = 0; i < r->n; i++) {
         const struct row *row = &r->rows[i];
         vg_series_period_label(s->period, s->first + (int64_t)row->t, label, sizeof(label));

@@ -208,17 +208,8 @@ static void print_json(FILE *f, const struct vg_series *s)
         fprintf(f, "\"%s\"", vg_dim_name(s->by));
     else
         fputs("null", f);
-    if (s->nperiods) {
-        vg_series_period_label(s->period, s->first, label, sizeof(label));
-        fprintf(f, ",\"first\":\"%s\"", label);
-        vg_series_period_label(s->period, s->first + (int64_t)s->nperiods - 1, label,
-                               sizeof(label));
-        fprintf(f, ",\"last\":\"%s\"", label);
-    } else {
-        fputs(",\"first\":null,\"last\":null", f);
-    }
-    fprintf(f, ",\"selected\":%" PRId64 ",\"left_out\":%" PRId64 ",\"rows\":[", s->selected,
-            s->left_out);
+    cli_series_json_span(f, s);
+    fputs(",\"rows\":[", f);
     int first = 1;
     for (size_t g = 0; g < s->ngroups; g++) {
         for (size_t t = 0; t < s->nperiods; t++) {
