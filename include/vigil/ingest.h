@@ -45,6 +45,11 @@ struct vg_ingest_opts {
     char delimiter;     /* 0: detect */
     const char *source; /* source of rows without a source column; NULL: "GTD" */
     long batch_rows;    /* most rows per transaction; 0: as many as a batch holds */
+    /* Non-zero: read, convert and check every row as an ingest would, reject what cannot be read,
+     * and store nothing (the store may be NULL). The counts then have rows and rejected only. A
+     * row the database itself would refuse (a broken table constraint, which the conversion's
+     * own checks make rare) is found only by a real ingest. */
+    int check;
     /* Called for every rejected row; a non-zero return stops the ingest with that code. */
     int (*on_reject)(void *ctx, const struct vg_reject *rej);
     /* Called for every row inserted (not for updated ones), once its transaction is committed,

@@ -555,9 +555,11 @@ int cli_rejects_add(void *ctx, const struct vg_reject *rej)
     return ok ? 0 : VG_EIO;
 }
 
-int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
-                   int failed)
+/* Puts the rejects file in place and says how many rejected rows were not shown. Returns 0, or 1
+ * when the file could not be written. */
+static int rejects_end(struct cli_rejects *r)
 {
+    int failed = 0;
     if (r->out.f && cli_outfile_commit(&r->out) != 0) {
         cli_fail("cannot write %s: %m", r->path);
         failed = 1;
@@ -566,6 +568,18 @@ int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int 
         fprintf(stderr, "vigil: ... %ld more rejected rows%s%s\n", r->shown - CLI_SHOWN_REJECTS,
                 r->path ? ", all listed in " : " (use --rejects FILE to keep them)",
                 r->path ? r->path : "");
+    return failed;
+}
+
+static int import_status(const struct vg_ingest_stats *st, int failed)
+{
+    return failed ? CLI_ERROR : st->rejected ? CLI_PARTIAL : CLI_OK;
+}
+
+int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
+                   int failed)
+{
+    failed |= rejects_end(r);
     if (json)
         printf("{\"rows\":%lld,\"inserted\":%lld,\"updated\":%lld,\"unchanged\":%lld,"
                "\"rejected\":%lld}\n",
@@ -579,7 +593,25 @@ int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int 
         cli_fail("interrupted: the rows above are stored; run the same command again to finish");
         return CLI_INTERRUPTED;
     }
-    return failed ? CLI_ERROR : st->rejected ? CLI_PARTIAL : CLI_OK;
+    return import_status(st, failed);
+}
+
+int cli_check_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
+                  int failed)
+{
+    failed |= rejects_end(r);
+    long long valid = (long long)(st->rows - st->rejected);
+    if (json)
+        printf("{\"rows\":%lld,\"valid\":%lld,\"rejected\":%lld}\n", (long long)st->rows, valid,
+               (long long)st->rejected);
+    else if (!quiet)
+        printf("%lld rows: %lld valid, %lld rejected (checked only: nothing was stored)\n",
+               (long long)st->rows, valid, (long long)st->rejected);
+    if (cli_interrupted) {
+        cli_fail("interrupted: the rows above were checked, the rest were not");
+        return CLI_INTERRUPTED;
+    }
+    return import_status(st, failed);
 }
 
 void cli_rejects_abort(struct cli_rejects *r)

@@ -140,6 +140,9 @@ int cli_rejects_add(void *ctx, const struct vg_reject *rej);
  * CLI_OK. */
 int cli_import_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
                    int failed);
+/* The same for a check (`vigil ingest --check`): the summary counts valid and rejected rows. */
+int cli_check_end(struct cli_rejects *r, const struct vg_ingest_stats *st, int json, int quiet,
+                  int failed);
 /* Discards FILE when cli_import_end did not put it in place; does nothing otherwise. */
 void cli_rejects_abort(struct cli_rejects *r);
 

@@ -76,13 +76,17 @@ static void help(void)
          "  --batch-rows N         commit at least every N rows, 1 to 65536 (default:\n"
          "                         65536, fewer when the rows are large; smaller makes\n"
          "                         progress visible to other readers sooner)\n"
+         "  --check                read and check every row as an ingest would, report\n"
+         "                         the rejected ones, and store nothing (no database is\n"
+         "                         opened or made); the summary counts valid rows\n"
          "  --json                 print the summary as one JSON object\n"
          "  --quiet                print no summary and no progress\n"
          "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help\n"
          "\n"
-         "Exit status: 0 all rows stored, 3 stored with some rows rejected, 1 error,\n"
-         "2 usage error, 130 interrupted (the rows read so far are stored).");
+         "Exit status: 0 all rows stored (with --check: all valid), 3 stored with some\n"
+         "rows rejected, 1 error, 2 usage error, 130 interrupted (the rows read so far\n"
+         "are stored).");
 }
 
 int cmd_ingest(struct cli *cli, int argc, char **argv)
@@ -96,6 +100,7 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
                                              {"quiet", no_argument, NULL, 'q'},
                                              {"db", required_argument, NULL, 'D'},
                                              {"batch-rows", required_argument, NULL, 'b'},
+                                             {"check", no_argument, NULL, 'c'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vg_ingest_opts opts = {0};
@@ -136,6 +141,9 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         case 'r':
             rejects_path = optarg;
             break;
+        case 'c':
+            opts.check = 1;
+            break;
         case 'j':
             json = 1;
             break;
@@ -157,18 +165,19 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
 
     struct vg_store *store = NULL;
     int status = CLI_ERROR;
-    if (cli_open_store(cli, 0, &store))
+    if (!opts.check && cli_open_store(cli, 0, &store))
         return CLI_ERROR;
     if (cli_rejects_open(&ctx.rejects, rejects_path))
         goto done;
     ctx.bar = !quiet && isatty(STDERR_FILENO);
     struct vg_error cerr;
     vg_error_clear(&cerr);
-    if (vg_cube_appender_create(store, &ctx.cube, &cerr)) {
+    if (store && vg_cube_appender_create(store, &ctx.cube, &cerr)) {
         cli_error(&cerr);
         goto done;
     }
-    opts.on_inserted = on_inserted;
+    if (ctx.cube)
+        opts.on_inserted = on_inserted;
     opts.on_reject = on_reject;
     opts.on_progress = on_progress;
     opts.ctx = &ctx;
@@ -197,7 +206,8 @@ int cmd_ingest(struct cli *cli, int argc, char **argv)
         }
         ctx.cube = NULL;
     }
-    status = cli_import_end(&ctx.rejects, &st, json, quiet, failed);
+    status = opts.check ? cli_check_end(&ctx.rejects, &st, json, quiet, failed)
+                        : cli_import_end(&ctx.rejects, &st, json, quiet, failed);
 done:
     cli_rejects_abort(&ctx.rejects);
     vg_cube_appender_destroy(ctx.cube);

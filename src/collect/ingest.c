@@ -14,6 +14,8 @@
  * Counts: the store tells for each upsert whether it inserted, updated or left the row as it was;
  * rows read and rejected are counted here.
  *
+ * A check (vg_ingest_opts.check) runs the same reading and conversion with no writer and no store.
+ *
  * Encoding: with VG_ENCODING_AUTO the first row holding a byte above 0x7F decides: UTF-8 when its
  * text is well-formed UTF-8, else ISO-8859-1 for the whole file. In UTF-8 a row with malformed
  * text is rejected; in Latin-1 every byte is converted.
@@ -131,7 +133,10 @@ static int take_row(struct ingest *in, const struct vg__gtd_map *map, char **f, 
         return do_reject(in, line, "", "the row's extra columns are too large", raw, raw_len);
     if (rc)
         return vg_error_set(in->err, rc, "%s", vg_strerror(rc));
-    rc = vg__writer_add(in->writer, &in->row.inc, line, in->err);
+    if (!in->writer) /* a check: nothing is stored */
+        rc = vg__writer_row_fits(&in->row.inc) ? 0 : VG_ETOOBIG;
+    else
+        rc = vg__writer_add(in->writer, &in->row.inc, line, in->err);
     if (rc == VG_ETOOBIG)
         return do_reject(in, line, "", "the row is too large to store", raw, raw_len);
     return rc;
@@ -486,11 +491,14 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode))
         in.total = (uint64_t)sb.st_size;
 
+    if (in.opts->check)
+        goto read; /* no writer: rows are converted and counted, not stored */
     if (in.total >= BULK_BYTES)
         bulk = vg_store_bulk_begin(s) == 0;
     if ((rc = vg__writer_start(s, in.opts->batch_rows, on_write_fail,
                                in.opts->on_inserted ? on_inserted : NULL, &in, &in.writer, err)))
         goto done;
+read:
     if (in.opts->format == VG_FORMAT_JSONL || (in.opts->format == VG_FORMAT_AUTO && is_jsonl(name)))
         rc = ingest_jsonl(&in, fd);
     else
@@ -504,7 +512,7 @@ int vg_ingest_fd(struct vg_store *s, int fd, const char *name, const struct vg_i
     }
     if (!rc && in.opts->on_progress && in.total)
         in.opts->on_progress(in.opts->ctx, in.total, in.total);
-    if (!rc)
+    if (!rc && !in.opts->check)
         mine.unchanged = mine.rows - mine.rejected - mine.inserted - mine.updated;
 done:
     if (bulk)

@@ -349,17 +349,31 @@ static void row_strings(const struct vg_incident *inc, const char *out[NSTR])
     out[8] = inc->weapon, out[9] = inc->group, out[10] = inc->summary;
 }
 
-int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long line,
-                   struct vg_error *err)
+/* The arena bytes inc takes, and the length of each of its strings (with its terminator). */
+static size_t row_size(const struct vg_incident *inc, const char *strs[NSTR], size_t lens[NSTR])
 {
-    const char *strs[NSTR];
-    size_t lens[NSTR];
     size_t need = inc->extra ? inc->extra_len + 1 : 0;
     row_strings(inc, strs);
     for (int i = 0; i < NSTR; i++) {
         lens[i] = strs[i] ? strlen(strs[i]) + 1 : 0;
         need += lens[i];
     }
+    return need;
+}
+
+int vg__writer_row_fits(const struct vg_incident *inc)
+{
+    const char *strs[NSTR];
+    size_t lens[NSTR];
+    return row_size(inc, strs, lens) <= ARENA_MAX;
+}
+
+int vg__writer_add(struct vg__writer *w, const struct vg_incident *inc, long line,
+                   struct vg_error *err)
+{
+    const char *strs[NSTR];
+    size_t lens[NSTR];
+    size_t need = row_size(inc, strs, lens);
     if (need > ARENA_MAX)
         return VG_ETOOBIG;
     struct batch *b = w->filling;

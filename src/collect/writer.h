@@ -21,6 +21,9 @@ int vg__writer_start(struct vg_store *s, long batch_rows, vg__writer_fail_fn on_
                      vg__writer_inserted_fn on_inserted, void *ctx, struct vg__writer **out,
                      struct vg_error *err);
 
+/* Whether a batch can hold inc at all (vg__writer_add returns VG_ETOOBIG when not). */
+int vg__writer_row_fits(const struct vg_incident *inc);
+
 /* Copies inc (and the strings it points to) into the current batch; a full batch goes to the
  * writer thread. Returns 0, VG_ETOOBIG for a row too large for any batch (not stored), the error
  * of a failed earlier batch (err says which), or what the fail callback returned. */

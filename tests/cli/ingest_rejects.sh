@@ -134,6 +134,28 @@ check_eq "damaged.csv expected_rejects.jsonl ok_ids.txt rejects.jsonl stored_ids
     "$(ls -A | grep -v -e '^\.run\.' -e '^d\.db' | sort | tr '\n' ' ' | sed 's/ $//')" \
     "the directory holds the rejects file and no other new file"
 
+# ---- --check: the same reading and the same rejects, nothing stored, no database made ----
+run "$VIGIL" --db check.db ingest --check --json --rejects check_rejects.jsonl damaged.csv
+check_status 3 "--check of the damaged file: exit 3"
+check_eq '{"rows":400,"valid":392,"rejected":8}' "$OUT" \
+    "--check counts 400 rows, 392 valid and 8 rejected"
+check_rejects check_rejects.jsonl expected_rejects.jsonl damaged.csv \
+    "--check reports the same broken rows, lines, columns and raw text"
+check_files_equal rejects.jsonl check_rejects.jsonl "--check writes the rejects file an ingest writes"
+check_no_file "--check makes no database" check.db check.db-wal check.db-journal check.db.cube
+rm -f check_rejects.jsonl
+
+run "$VIGIL" --db d.db ingest --check damaged.csv
+check_status 3 "--check with a summary line: exit 3"
+check_contains "$OUT" "400 rows: 392 valid, 8 rejected (checked only: nothing was stored)" \
+    "--check says that nothing was stored"
+check_sql d.db "select count(*) from incidents" 392 "--check leaves an existing database as it was"
+
+run "$VIGIL" --db check.db ingest --check --json "$FIXTURE"
+check_status 0 "--check of a clean file: exit 0"
+check_eq '{"rows":400,"valid":400,"rejected":0}' "$OUT" "--check of the fixture: every row valid"
+check_no_file "--check of a clean file makes no database either" check.db
+
 # The same damaged file again: the good rows are unchanged, the broken ones rejected again, and
 # the rejects file is replaced, not appended to.
 run "$VIGIL" --db d.db ingest --json --rejects rejects.jsonl damaged.csv

@@ -275,6 +275,38 @@ static void test_damaged_rows(void **state)
     expect_query(f->store, DAMAGED_SQL, damaged_good);
 }
 
+/* A check reads and rejects exactly as an ingest does, needs no store, and stores nothing. */
+static void test_check_stores_nothing(void **state)
+{
+    struct fixture *f = *state;
+    char path[TU_PATH_MAX];
+    tu_write_str(tu_join(path, f->dir, "damaged.csv"), damaged_csv);
+
+    struct vg_ingest_opts opts = {.check = 1};
+    struct rejects rs = {0};
+    struct vg_ingest_stats st = ingest_ok(NULL, path, &opts, &rs);
+    expect_stats(st, 12, 0, 0, 0, 7);
+    check_damaged_rejects(&rs, path);
+    rejects_free(&rs);
+
+    /* With a store at hand, it is left alone. */
+    opts = (struct vg_ingest_opts){.check = 1};
+    st = ingest_ok(f->store, path, &opts, &rs);
+    expect_stats(st, 12, 0, 0, 0, 7);
+    rejects_free(&rs);
+    assert_int_equal(count(f->store), 0);
+
+    /* JSON lines too. */
+    tu_write_str(path,
+                 "{\"eventid\":\"j1\",\"iyear\":2015}\n{\"eventid\":\"j2\",\"iyear\":\"x\"}\n");
+    opts = (struct vg_ingest_opts){.check = 1, .format = VG_FORMAT_JSONL};
+    st = ingest_ok(NULL, path, &opts, &rs);
+    expect_stats(st, 2, 0, 0, 0, 1);
+    assert_int_equal(rs.n, 1);
+    assert_int_equal(rs.v[0].line, 2);
+    rejects_free(&rs);
+}
+
 static void test_damaged_rows_crlf(void **state)
 {
     struct fixture *f = *state;
@@ -767,6 +799,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(test_damaged_rows),
         T(test_damaged_rows_crlf),
+        T(test_check_stores_nothing),
         T(test_changed_row_is_updated),
         T(test_duplicate_ids_in_one_file),
         T(test_latin1_same_as_utf8),
