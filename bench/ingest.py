@@ -11,6 +11,14 @@ Each run starts from empty database directories and times, one program at a time
      imported table (the baseline);
   5. vigil ingest --json FILE again into the database of step 1 (nothing may change).
 
+Then, to show where an ingest's time goes (bounds, not targets):
+
+  6. vigil ingest --check --json FILE: reading, converting and checking every row, nothing stored;
+  7. ingest_floor (bench/ingest_floor.c) on the database of step 1: SQLite alone writing the rows
+     vigil stored, from memory, twice: as vigil asks (upserts with the identity index, a
+     transaction per 65,536 rows) and in the least way SQLite can (no index, no journal, one
+     transaction). It reports the writing time itself, without the loading of the rows.
+
 Wall-clock time is taken around the whole process (start to exit) with a monotonic clock; peak
 resident memory comes from /usr/bin/time -f %M. The file system is synced before every write
 measurement so that one program does not pay for the other's dirty pages, and the input file is read
@@ -70,7 +78,9 @@ class Bench:
                       "--measure", "incidents,killed", "--format", "csv"],
             "groupby": sq + ["-csv", self.sdb, BASELINE_SQL],
             "reingest": [a.vigil, "--db", self.vdb, "ingest", "--json", a.input],
+            "check": [a.vigil, "ingest", "--check", "--json", a.input],
         }
+        self.floor_db = os.path.join(self.sdir, "floor.db")
         self.times = collections.defaultdict(list)
         self.rss = collections.defaultdict(list)
 
@@ -127,7 +137,30 @@ class Bench:
             while f.read(1 << 22):
                 pass
 
+    def floor(self, mode):
+        """Runs ingest_floor in MODE on the vigil database; returns the seconds it reports."""
+        p = subprocess.run([self.a.floor, self.vdb, self.floor_db, mode], capture_output=True,
+                           text=True)
+        if os.path.exists(self.floor_db):
+            os.unlink(self.floor_db)
+        parts = p.stdout.split()
+        if p.returncode != 0 or len(parts) != 2:
+            self.abort("ingest_floor %s failed (status %d): %s" % (
+                mode, p.returncode, p.stderr.strip() or p.stdout.strip()))
+        if int(parts[0]) != self.a.rows:
+            self.fail("ingest_floor %s wrote %s rows, expected %d" % (mode, parts[0], self.a.rows))
+        t = float(parts[1])
+        self.times["floor-" + mode].append(t)
+        return t
+
     # -- checks ----------------------------------------------------------------------------------
+
+    def check_check(self, r):
+        s = self.ingest_summary(r, "vigil ingest --check")
+        want = {"rows": self.a.rows, "valid": self.a.rows, "rejected": 0}
+        if s != want:
+            self.fail("vigil ingest --check: summary %s, expected %s" % (
+                json.dumps(s), json.dumps(want)))
 
     def ingest_summary(self, r, what):
         for line in reversed(r.out.strip().split("\n")):
@@ -244,9 +277,16 @@ class Bench:
             os.sync()
             re = self.timed("reingest")
             self.check_ingest(re, False)
-            print("run %d/%d: ingest %s, .import %s, stats %s, GROUP BY %s, re-ingest %s" % (
-                i, a.runs, ftime(ing.wall), ftime(imp.wall), ftime(st.wall), ftime(gb.wall),
-                ftime(re.wall)), flush=True)
+            chk = self.timed("check")
+            self.check_check(chk)
+            floors = ""
+            if a.floor:
+                for mode in ("upsert", "least"):
+                    floors += ", SQLite %s %s" % (mode, ftime(self.floor(mode)))
+            print("run %d/%d: ingest %s, .import %s, stats %s, GROUP BY %s, re-ingest %s, "
+                  "check %s%s" % (i, a.runs, ftime(ing.wall), ftime(imp.wall), ftime(st.wall),
+                                  ftime(gb.wall), ftime(re.wall), ftime(chk.wall), floors),
+                  flush=True)
         self.fresh_dirs()
         self.print_results(groups)
         if self.failures:
@@ -279,8 +319,12 @@ class Bench:
         print("           files synced before each ingest and import")
         print()
         print("commands (each timed whole, under /usr/bin/time -f '%e %M'):")
-        for key, label in LABELS:
-            print("  %-17s %s" % (label + ":", sh_join(self.cmd[key])))
+        for key, label in LABELS + EXTRA_LABELS:
+            if key in self.cmd:
+                print("  %-17s %s" % (label + ":", sh_join(self.cmd[key])))
+        if self.a.floor:
+            print("  %-17s %s VIGIL_DB OUT_DB upsert|least (times its own writing)" % (
+                "SQLite alone:", self.a.floor))
         print(flush=True)
 
     def med(self, key):
@@ -321,18 +365,44 @@ class Bench:
         same = not any(f.startswith("vigil stats and sqlite3") for f in self.failures)
         print("  stats: %d (year, region) groups, %s" % (
             groups, "the same figures on both sides" if same else "FIGURES DIFFER (see below)"))
+        self.print_bounds(ing, imp)
         print()
         print("Peak resident memory (max over runs, /usr/bin/time %M):")
-        for key, label in LABELS:
-            print("  %-17s %8.1f MiB" % (label, max(self.rss[key]) / 1024.0))
+        for key, label in LABELS + EXTRA_LABELS:
+            if self.rss[key]:
+                print("  %-17s %8.1f MiB" % (label, max(self.rss[key]) / 1024.0))
         print()
         print("Every run, wall-clock seconds:")
-        for key, label in LABELS:
-            print("  %-17s %s" % (label, "  ".join("%7.3f" % t for t in self.times[key])))
+        for key, label in LABELS + EXTRA_LABELS:
+            if self.times[key]:
+                print("  %-17s %s" % (label, "  ".join("%7.3f" % t for t in self.times[key])))
+
+    def print_bounds(self, ing, imp):
+        """Where the time of an ingest goes: the parts measured on their own, and the target."""
+        target = imp / INGEST_TARGET
+        print()
+        print("Where the ingest's time goes (medians; bounds, not targets):")
+        rows = [("vigil ingest, whole (reading, converting, storing)", ing),
+                ("vigil ingest --check (reading and converting only, one thread)", self.med("check"))]
+        if self.times["floor-upsert"]:
+            rows += [("SQLite alone, rows from memory, as vigil asks (upserts, index)",
+                      self.med("floor-upsert")),
+                     ("SQLite alone, rows from memory, least (no index, no journal)",
+                      self.med("floor-least"))]
+        rows.append(("the ingest target: sqlite3 .import / %g" % INGEST_TARGET, target))
+        w = max(len(r[0]) for r in rows)
+        for label, t in rows:
+            print("  %-*s  %9s" % (w, label, ftime(t)))
+        if self.times["floor-least"]:
+            least = self.med("floor-least")
+            print("  SQLite's least way to write these rows takes %.2f times the ingest target."
+                  % (least / target))
 
 
 LABELS = [("ingest", "vigil ingest"), ("import", "sqlite3 .import"), ("stats", "vigil stats"),
           ("groupby", "sqlite3 GROUP BY"), ("reingest", "vigil re-ingest")]
+EXTRA_LABELS = [("check", "vigil --check"), ("floor-upsert", "SQLite upsert"),
+                ("floor-least", "SQLite least")]
 
 
 def sh_join(argv):
@@ -425,6 +495,7 @@ def main():
     ap.add_argument("--input", required=True)
     ap.add_argument("--generator", required=True)
     ap.add_argument("--generated-in")
+    ap.add_argument("--floor", help="the ingest_floor program (bench/ingest_floor.c), if built")
     return Bench(ap.parse_args()).run()
 
 
