@@ -167,7 +167,6 @@ int main(int argc, char **argv)
         put(sql, sizeof(sql), &sl, p);
     }
     sqlite3_finalize(q);
-    sqlite3_close(src);
 
     /* The new database. */
     remove(argv[2]);
@@ -182,13 +181,17 @@ int main(int argc, char **argv)
     exec(db, "PRAGMA cache_size=-65536");
     exec(db, create);
     if (upsert) {
-        /* The identity index, whichever form the vigil database gives it. */
-        char *msg = NULL;
-        if (sqlite3_exec(db,
-                         "CREATE UNIQUE INDEX IF NOT EXISTS floor_identity ON incidents "
-                         "(source, source_id)",
-                         NULL, NULL, &msg) != SQLITE_OK)
-            die(msg ? msg : "cannot make the identity index", NULL);
+        /* The indexes vigil made (a table constraint's index comes with the table itself). */
+        sqlite3_stmt *ix;
+        if (sqlite3_prepare_v2(src, "SELECT sql FROM sqlite_master WHERE type = 'index' AND "
+                                    "tbl_name = 'incidents' AND sql IS NOT NULL",
+                               -1, &ix, NULL) != SQLITE_OK)
+            die("cannot list the indexes of the vigil database", src);
+        while ((rc = sqlite3_step(ix)) == SQLITE_ROW)
+            exec(db, (const char *)sqlite3_column_text(ix, 0));
+        if (rc != SQLITE_DONE)
+            die("cannot list the indexes of the vigil database", src);
+        sqlite3_finalize(ix);
     } else {
         /* A table constraint makes an index that cannot be dropped: the table is made again
          * without it (from the comma before the constraint to its end). */
@@ -214,6 +217,7 @@ int main(int argc, char **argv)
             die("the table still has an index", NULL);
         sqlite3_finalize(ix);
     }
+    sqlite3_close(src);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         die("cannot prepare the insert", db);
