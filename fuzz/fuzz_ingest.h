@@ -19,7 +19,10 @@
  *   - after a complete ingest the counts add up: rows = inserted + updated + unchanged +
  *     rejected, none negative, rejected equals the number of on_reject calls, and the table holds
  *     exactly the inserted records;
- *   - the ingest leaves no transaction open. */
+ *   - the ingest leaves no transaction open;
+ *   - a check of the same input (vg_ingest_opts.check, no store) gives the same result, counts
+ *     the same rows and rejects the same lines in the same order: every row the database would
+ *     refuse must already be refused by the conversion's own checks. */
 #ifndef VIGIL_FUZZ_INGEST_H
 #define VIGIL_FUZZ_INGEST_H
 
@@ -38,11 +41,14 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#define FUZZ_REJECT_LINES 1024 /* the first rejected lines kept, to compare the two runs */
+
 struct fuzz_ingest_ctx {
     const uint8_t *file;
     size_t len;
     long max_line;
     int64_t rejects;
+    long lines[FUZZ_REJECT_LINES];
 };
 
 static volatile unsigned char fuzz_sink;
@@ -64,6 +70,8 @@ static int fuzz_on_reject(void *ctx, const struct vg_reject *rej)
     FUZZ_CHECK_MSG(rej->raw_len == 0 || memmem(c->file, c->len, rej->raw, rej->raw_len),
                    "line %ld: raw (%zu bytes) does not occur in the file (reason: %s)", rej->line,
                    rej->raw_len, rej->reason);
+    if (c->rejects < FUZZ_REJECT_LINES)
+        c->lines[c->rejects] = rej->line;
     c->rejects++;
     return 0;
 }
@@ -115,7 +123,29 @@ static int fuzz_ingest(const uint8_t *data, size_t size, enum vg_ingest_format f
     };
     struct vg_ingest_stats st = {0};
     int rc = vg_ingest_fd(store, fd, name, &opts, &st, &err);
+
+    /* The same input checked only. */
+    struct fuzz_ingest_ctx cctx = {.file = ctx.file, .len = ctx.len, .max_line = ctx.max_line};
+    struct vg_ingest_opts copts = opts;
+    copts.check = 1;
+    copts.batch_rows = 0;
+    copts.ctx = &cctx;
+    struct vg_ingest_stats cst = {0};
+    struct vg_error cerr;
+    FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
+    int crc = vg_ingest_fd(NULL, fd, name, &copts, &cst, &cerr);
     close(fd);
+    FUZZ_CHECK_MSG(crc == rc, "the ingest returned %d (%s), the check %d (%s)", rc,
+                   rc ? err.message : "", crc, crc ? cerr.message : "");
+    FUZZ_CHECK_MSG(cst.rows == st.rows && cst.rejected == st.rejected,
+                   "the ingest read %lld rows and rejected %lld, the check %lld and %lld",
+                   (long long)st.rows, (long long)st.rejected, (long long)cst.rows,
+                   (long long)cst.rejected);
+    FUZZ_CHECK(cst.inserted == 0 && cst.updated == 0 && cst.unchanged == 0);
+    for (int64_t i = 0; i < ctx.rejects && i < FUZZ_REJECT_LINES; i++)
+        FUZZ_CHECK_MSG(cctx.lines[i] == ctx.lines[i],
+                       "reject %lld: the ingest's is on line %ld, the check's on line %ld",
+                       (long long)i, ctx.lines[i], cctx.lines[i]);
 
     if (format == VG_FORMAT_JSONL)
         FUZZ_CHECK_MSG(rc == 0, "ingest returned %d: %s (line %ld)", rc, err.message, err.line);
