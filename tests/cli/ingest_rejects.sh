@@ -116,8 +116,8 @@ for l in open(sys.argv[1]):
 check_match "$reasons" "135.*136|136.*135" "the reason of a long row gives both field counts"
 check_match "$reasons" "135.*134|134.*135" "the reason of a short row gives both field counts"
 check_match "$reasons" "many" "the reason of a bad number quotes the value"
-check_match "$reasons" "13" "the reason of a bad month gives the month"
-check_match "$reasons" "1997-04-31|04-31|April 31|31" "the reason of an impossible date gives the date"
+check_match "$reasons" "^13 is out of range" "the reason of a bad month gives the month"
+check_match "$reasons" "impossible date [0-9]{4}-04-31" "the reason of an impossible date gives the date"
 check_match "$reasons" "123" "the reason of a bad coordinate gives it"
 
 # stderr names the rejected rows too.

@@ -104,26 +104,23 @@ check_status 1 "a bad scale table: exit 1"
 check_match "$ERR" "scales/defaults-v1.csv:65: column value: 'eleven' is not a whole number" \
     "the error names the file, line and column"
 
-# ---- vigil sites assess (when `vigil sites` dispatches it) ----
+# ---- vigil sites assess ----
 run "$VIGIL" --db "$DB" sites assess --help
-if [ "$STATUS" = 0 ]; then
-    run "$VIGIL" --db "$DB" sites assess LHR --set cctv=met --note "full coverage" \
-        --date 2026-02-01 --set patrols=gap --rate criticality=8
-    check_status 0 "sites assess --set, --rate: exit 0"
-    check_sql "$DB" "select item, status, notes, assessed_on from site_assessments s join sites on sites.id = s.site_id where iata = 'LHR' order by item" \
-        "cctv|met|full coverage|2026-02-01"$'\n'"patrols|gap||$(date -u +%F)" "the answers are stored"
-    check_contains "$OUT" "unassessed" "the checklist shows unassessed items"
-    run "$VIGIL" --db "$DB" sites assess LHR --set moat=gap
-    check_status 2 "an unknown item is a usage error"
-    check_contains "$ERR" "unknown item 'moat' for an airport site (valid: perimeter," \
-        "the error lists the valid items"
-    printf 'site,item,status,notes,date\nFRA,cctv,gap,,2026-03-01\nLHR,cctv,maybe,,\nXXX,cctv,met,,\n' >a.csv
-    run "$VIGIL" --db "$DB" sites assess --file a.csv
-    check_status 3 "sites assess --file with bad rows: exit 3"
-    check_eq "3 rows: 1 stored, 2 rejected" "$OUT" "the good row is stored, the bad ones rejected"
-    check_contains "$ERR" "a.csv:3: status: unknown status 'maybe'" "the rejected row's line"
-else
-    echo "note: 'vigil sites assess' is not dispatched by 'vigil sites' yet: skipped"
-fi
+check_status 0 "sites assess --help: exit 0"
+run "$VIGIL" --db "$DB" sites assess LHR --set cctv=met --note "full coverage" \
+    --date 2026-02-01 --set patrols=gap --rate criticality=8
+check_status 0 "sites assess --set, --rate: exit 0"
+check_sql "$DB" "select item, status, notes, assessed_on from site_assessments s join sites on sites.id = s.site_id where iata = 'LHR' order by item" \
+    "cctv|met|full coverage|2026-02-01"$'\n'"patrols|gap||$(date -u +%F)" "the answers are stored"
+check_contains "$OUT" "unassessed" "the checklist shows unassessed items"
+run "$VIGIL" --db "$DB" sites assess LHR --set moat=gap
+check_status 2 "an unknown item is a usage error"
+check_contains "$ERR" "unknown item 'moat' for an airport site (valid: perimeter," \
+    "the error lists the valid items"
+printf 'site,item,status,notes,date\nFRA,cctv,gap,,2026-03-01\nLHR,cctv,maybe,,\nXXX,cctv,met,,\n' >a.csv
+run "$VIGIL" --db "$DB" sites assess --file a.csv
+check_status 3 "sites assess --file with bad rows: exit 3"
+check_eq "3 rows: 1 stored, 2 rejected" "$OUT" "the good row is stored, the bad ones rejected"
+check_contains "$ERR" "a.csv:3: status: unknown status 'maybe'" "the rejected row's line"
 
 finish

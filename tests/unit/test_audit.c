@@ -356,11 +356,28 @@ static void test_altered_purpose_one_byte(void **state)
 
 static void test_null_made_empty(void **state)
 {
-    /* Records 1 and 3 have an org; make every one of the chosen record's absent fields "". */
-    tamper_each(state,
-                "org = coalesce(org, ''), detail = coalesce(detail, ''), "
-                "object = NULL",
-                VG_AUDIT_HASH_MISMATCH);
+    /* An absent field made "" and nothing else changed: the hash tells them apart. In fill(),
+     * record 3 has no detail, record 6 neither org nor detail. */
+    struct fixture *f = *state;
+    static const struct {
+        int seq;
+        const char *column;
+    } cases[] = {{3, "detail"}, {6, "org"}, {6, "detail"}};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char path[TU_PATH_MAX], name[32], sql[256];
+        snprintf(name, sizeof(name), "n%zu.db", i);
+        struct vg_store *s = open_ok(tu_join(path, f->dir, name));
+        fill(s, 6);
+        snprintf(sql, sizeof(sql), "SELECT count(*) FROM audit_log WHERE seq = %d AND %s IS NULL",
+                 cases[i].seq, cases[i].column);
+        assert_string_equal(query1(s, sql), "1"); /* the field is absent before */
+        snprintf(sql, sizeof(sql), "UPDATE audit_log SET %s = '' WHERE seq = %d", cases[i].column,
+                 cases[i].seq);
+        tamper(s, sql);
+        assert_int_equal(sqlite3_changes(vg_store_db(s)), 1);
+        expect_broken(s, VG_AUDIT_HASH_MISMATCH, cases[i].seq, cases[i].seq - 1);
+        vg_store_close(s);
+    }
 }
 
 static void test_altered_hash(void **state)

@@ -262,7 +262,7 @@ static void test_malformed_checklist(void **state)
                  "airport,x,accessibility,1,X,d\nairport,y,vulnerability,1,Y,d\n",
                  VG_EFORMAT, 0, "", "railway sites have no checklist item for accessibility");
     /* A stray quote: the CSV reader's own error, at its line. */
-    CASE("*,perimeter,accessibility,1,\"P,d\n", 2, "", "");
+    CASE("*,perimeter,accessibility,1,\"P,d\n", 2, "", "quoted field is never closed");
 #undef CASE
     /* The header must name every column. */
     expect_error("checklist", "kind,item,criterion,title,description\n*,p,accessibility,P,d\n",

@@ -171,6 +171,23 @@ static void expect_rows(const struct vg_series *s, const char *const *rows, size
 
 /* ---- the calendar ---- */
 
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* The weekday of 1 January of year y, 0 for Monday, counted in days from 1 January 1999, a
+ * Friday. */
+static int jan1_weekday(int y)
+{
+    long days = 0;
+    for (int k = 1999; k < y; k++)
+        days += is_leap(k) ? 366 : 365;
+    for (int k = y; k < 1999; k++)
+        days -= is_leap(k) ? 366 : 365;
+    return (int)(((days + 4) % 7 + 7) % 7);
+}
+
 static void test_iso_weeks(void **state)
 {
     (void)state;
@@ -206,25 +223,50 @@ static void test_iso_weeks(void **state)
                      cases[i].d, iy, w, cases[i].iy, cases[i].w);
     }
 
-    /* Every day of four centuries: the week moves on on Mondays only, by one, back to 1 when the
-     * ISO year changes; week 53 only in years whose 1 January or (leap) 31 December is a
-     * Thursday. */
-    int py = 0, pw = 0;
+    /* Every day of four centuries, against a weekday worked out here from a day count: the week
+     * moves on on Mondays only, by one, back to 1 when the ISO year changes; week 53 only in
+     * years whose 1 January is a Thursday, or a Wednesday in a leap year; and the week index goes
+     * up by one on Mondays and stays the same on the other days. */
+    int py = 0, pw = 0, mondays = 0;
+    long days = 0;
+    int64_t pidx = 0;
     for (int y = 1999; y <= 2401; y++)
         for (int m = 1; m <= 12; m++)
             for (int d = 1; d <= 31; d++) {
                 int iy, w;
                 if (vg_series_iso_week(y, m, d, &iy, &w) != 0)
                     continue;
+                int wd = (int)((days + 4) % 7); /* 0 Monday; 1999-01-01 was a Friday */
+                days++;
+                mondays += wd == 0;
                 int64_t idx;
                 assert_int_equal(vg_series_period_of(VG_PERIOD_WEEK, y, m, d, &idx), 0);
-                if (py && (iy != py || w != pw)) {
-                    if (!(iy == py && w == pw + 1) && !(iy == py + 1 && w == 1 && pw >= 52))
+                if (w < 1 || w > 53)
+                    fail_msg("%04d-%02d-%02d: week %d", y, m, d, w);
+                if (py) {
+                    int moved = iy != py || w != pw;
+                    if (moved != (wd == 0))
+                        fail_msg("%04d-%02d-%02d (weekday %d): %d-W%02d after %d-W%02d", y, m, d,
+                                 wd, iy, w, py, pw);
+                    if (moved && !(iy == py && w == pw + 1) &&
+                        !(iy == py + 1 && w == 1 && pw >= 52))
                         fail_msg("%04d-%02d-%02d: %d-W%02d after %d-W%02d", y, m, d, iy, w, py, pw);
+                    if (idx != pidx + (wd == 0))
+                        fail_msg("%04d-%02d-%02d: week index %lld after %lld", y, m, d,
+                                 (long long)idx, (long long)pidx);
+                }
+                if (w == 53) {
+                    int jan1 = jan1_weekday(iy);
+                    if (!(jan1 == 3 || (is_leap(iy) && jan1 == 2)))
+                        fail_msg("%04d-%02d-%02d: week 53 of %d, whose 1 January is weekday %d", y,
+                                 m, d, iy, jan1);
                 }
                 py = iy;
                 pw = w;
+                pidx = idx;
             }
+    assert_int_equal(days, 147193); /* 1 January 1999 to 31 December 2401 */
+    assert_int_equal(mondays, 21028);
 }
 
 static void test_periods_and_labels(void **state)
