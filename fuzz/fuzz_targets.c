@@ -204,8 +204,12 @@ static int check_reference(const struct vg_target_kinds *tk, const char *text, s
         char *wend;
         errno = 0;
         double w = strtod(fields[cw], &wend);
-        if (vg_site_kind_parse(fields[ck], &kind, &err) || wend == fields[cw] || *wend || errno ||
-            !(w >= 0 && w <= 1) || strlen(fields[ct]) > MAX_PIECE || nseen == MAXROWS) {
+        /* a weight is a plain decimal (no sign, space or hexadecimal), a type is not empty */
+        char w0 = fields[cw][0];
+        int plain = ((w0 >= '0' && w0 <= '9') || w0 == '.') && !strpbrk(fields[cw], "xX \t");
+        if (vg_site_kind_parse(fields[ck], &kind, &err) || !plain || wend == fields[cw] || *wend ||
+            errno || !(w >= 0 && w <= 1) || !fields[ct][0] || strlen(fields[ct]) > MAX_PIECE ||
+            nseen == MAXROWS) {
             ok = 0;
             break;
         }

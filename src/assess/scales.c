@@ -26,6 +26,7 @@
 
 #include "vigil/csv.h"
 #include "vigil/mem.h"
+#include "vigil/text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -269,7 +270,7 @@ static int whole(struct parse *p, int col, long lo, long hi, int *out)
     char *end;
     errno = 0;
     long x = strtol(v, &end, 10);
-    if (end == v || *end || errno || x < lo || x > hi)
+    if (!vg_text_is_decimal(v, lo < 0) || *end || errno || x < lo || x > hi)
         return fail_at(p, col, VG_EFORMAT, "'%.40s' is not a whole number from %ld to %ld", v, lo,
                        hi);
     *out = (int)x;
@@ -282,7 +283,8 @@ static int number(struct parse *p, int col, double lo, double hi, int lo_open, d
     char *end;
     errno = 0;
     double x = strtod(v, &end);
-    if (end == v || *end || errno || !isfinite(x) || x < lo || x > hi || (lo_open && x == lo))
+    if (!vg_text_is_decimal(v, lo < 0) || *end || errno || !isfinite(x) || x < lo || x > hi ||
+        (lo_open && x == lo))
         return fail_at(p, col, VG_EFORMAT, "'%.40s' is not a number %s %g and at most %g", v,
                        lo_open ? "above" : "of at least", lo, hi);
     *out = x;
@@ -327,7 +329,10 @@ static int criterion_field(struct parse *p, int col, int first, int last,
 /* Reads the header and finds the columns. */
 static int header(struct parse *p, struct vg_csv *r)
 {
-    int rc = vg_csv_next(r, &p->rec);
+    int rc;
+    do /* the header is the first record that is not blank */
+        rc = vg_csv_next(r, &p->rec);
+    while (rc == 1 && !p->rec.error && p->rec.nfields == 1 && p->rec.lens[0] == 0);
     if (rc < 0)
         return rc;
     if (rc == 0) {
@@ -776,8 +781,9 @@ int vg_risk_scales_load(const char *dir, int version, struct vg_risk_scales **ou
             goto fail;
         }
         ssize_t got;
-        while ((got = read(fd, data + len, cap - len)) > 0)
-            len += (size_t)got;
+        while ((got = read(fd, data + len, cap - len)) > 0 || (got < 0 && errno == EINTR))
+            if (got > 0)
+                len += (size_t)got;
         int saved = errno;
         close(fd);
         if (got < 0) {

@@ -34,6 +34,7 @@
 #include "vigil/csv.h"
 #include "vigil/cube.h"
 #include "vigil/mem.h"
+#include "vigil/text.h"
 #include "vigil/sites.h"
 #include "vigil/store.h"
 
@@ -124,6 +125,7 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
                 r += 3, rn -= 3;
             if (rn > 0 && r[0] == '#') {
                 take_version(tk, rec.raw, rec.raw_len);
+                vg_csv_resync(csv); /* a quote in a comment does not swallow the next lines */
                 continue;
             }
             rc = vg_error_set(err, VG_EFORMAT, "%s", rec.error_msg ? rec.error_msg : "bad row");
@@ -134,6 +136,7 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
             continue;
         if (rec.fields[0][0] == '#') {
             take_version(tk, rec.raw, rec.raw_len);
+            vg_csv_resync(csv); /* a comment is one line, whatever quotes it holds */
             continue;
         }
         if (!header) {
@@ -168,10 +171,16 @@ int vg_target_kinds_parse(const char *data, size_t len, const char *name,
             snprintf(err->column, sizeof(err->column), "site_kind");
             goto fail;
         }
+        if (!rec.fields[ct][0]) {
+            rc = vg_error_set(err, VG_EFORMAT, "the target type is empty");
+            err->line = rec.line;
+            snprintf(err->column, sizeof(err->column), "target_type");
+            goto fail;
+        }
         char *end;
         errno = 0;
         double w = strtod(rec.fields[cw], &end);
-        if (end == rec.fields[cw] || *end || errno || !(w >= 0 && w <= 1)) {
+        if (!vg_text_is_decimal(rec.fields[cw], 0) || *end || errno || !(w >= 0 && w <= 1)) {
             rc = vg_error_set(err, VG_EFORMAT, "the weight '%.40s' is not a number from 0 to 1",
                               rec.fields[cw]);
             err->line = rec.line;

@@ -16,6 +16,7 @@
  * a row belongs to one thread. */
 #include "gtd.h"
 #include "vigil/hash.h"
+#include "vigil/text.h"
 
 #include <errno.h>
 #include <math.h>
@@ -198,7 +199,9 @@ int vg__gtd_map_create(char *const *cols, const size_t *lens, size_t n, struct v
         long same = name_find(m, slots, cap, name);
         if (same >= 0) {
             char base[100];
-            snprintf(base, sizeof(base), "%.90s", name);
+            size_t blen = vg_text_utf8_prefix(name, strlen(name), 90);
+            memcpy(base, name, blen); /* cut at a character, so the name stays UTF-8 */
+            base[blen] = '\0';
             do
                 snprintf(name, sizeof(name), "%s_%u", base, next_suffix[same]++);
             while (name_find(m, slots, cap, name) >= 0);

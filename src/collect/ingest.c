@@ -142,6 +142,15 @@ static int take_row(struct ingest *in, const struct vg__gtd_map *map, char **f, 
     return rc;
 }
 
+/* Reports a failure of the CSV reader: a failed read (errno says why), or another code. */
+static void read_error(struct ingest *in, int rc)
+{
+    if (rc == VG_EIO)
+        vg_error_set(in->err, rc, "cannot read: %s", strerror(errno));
+    else
+        vg_error_set(in->err, rc, "cannot read: %s", vg_strerror(rc));
+}
+
 static int ingest_csv(struct ingest *in, int fd)
 {
     struct vg_csv_opts copts = {.delimiter = in->opts->delimiter};
@@ -157,7 +166,7 @@ static int ingest_csv(struct ingest *in, int fd)
         rc = vg_csv_next(csv, &rec);
     } while (rc == 1 && !rec.error && rec.nfields == 1 && rec.lens[0] == 0);
     if (rc < 0) {
-        vg_error_set(in->err, rc, "cannot read: %s", strerror(errno));
+        read_error(in, rc);
         goto done;
     }
     if (rc == 0) {
@@ -244,7 +253,7 @@ static int ingest_csv(struct ingest *in, int fd)
             goto done;
     }
     if (rc < 0)
-        vg_error_set(in->err, rc, "cannot read: %s", strerror(errno));
+        read_error(in, rc);
 done:
     if (in->err && in->err->code && !in->err->file[0])
         snprintf(in->err->file, sizeof(in->err->file), "%s", in->name);
@@ -362,8 +371,15 @@ static int ingest_jsonl(struct ingest *in, int fd)
             got = 1;
             char *nl = memchr(chunk + pos, '\n', have - pos);
             size_t take = nl ? (size_t)(nl - (chunk + pos)) : have - pos;
-            if (!too_long && vg_buf_append(&line, chunk + pos, take) == VG_ETOOBIG)
-                too_long = 1;
+            if (!too_long) {
+                int arc = vg_buf_append(&line, chunk + pos, take);
+                if (arc == VG_ETOOBIG) {
+                    too_long = 1;
+                } else if (arc) {
+                    rc = vg_error_set(in->err, arc, "%s", vg_strerror(arc));
+                    goto done;
+                }
+            }
             pos += take + (nl ? 1 : 0);
             offset += take + (nl ? 1 : 0);
             if (nl)

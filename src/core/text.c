@@ -22,6 +22,46 @@ int vg_text_is_ascii(const char *s, size_t n)
     return (acc & 0x8080808080808080ULL) == 0;
 }
 
+size_t vg_text_utf8_prefix(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return n;
+    size_t k = max;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80)
+        k--; /* s[k] continues a character: cut before that character */
+    return k;
+}
+
+static int is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+int vg_text_is_decimal(const char *s, int sign_ok)
+{
+    const char *p = s;
+    int digits = 0;
+    if (sign_ok && *p == '-')
+        p++;
+    for (; is_digit(*p); p++)
+        digits++;
+    if (*p == '.')
+        for (p++; is_digit(*p); p++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!is_digit(*p))
+            return 0;
+        while (is_digit(*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
 int vg_text_is_utf8(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;

@@ -9,6 +9,7 @@
 #include "vigil/error.h"
 #include "vigil/incident.h"
 #include "vigil/mem.h"
+#include "vigil/text.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -279,6 +280,25 @@ static void test_map_variants_and_case(void **state)
     assert_string_equal(r.inc.source, "ACLED");
     vg__gtd_row_cleanup(&r);
     strs_free(&v);
+    vg__gtd_map_destroy(m);
+}
+
+static void test_map_duplicate_long_names(void **state)
+{
+    (void)state;
+    /* Two columns of the same 91-byte name, 'a' then 45 times e-acute: the suffix of the second
+     * is put after a cut that does not split a character, so the name stays UTF-8. */
+    char name[128] = "a";
+    for (int i = 0; i < 45; i++)
+        strcat(name, "\xC3\xA9");
+    assert_int_equal(strlen(name), 91);
+    const char *names[] = {"eventid", "iyear", name, name};
+    struct vg__gtd_map *m = map_of(names, COUNT(names));
+    const char *second = vg__gtd_map_name(m, 3);
+    assert_true(vg_text_is_utf8(second, strlen(second)));
+    assert_int_equal(strlen(second), 89 + 2); /* 'a' and 44 characters, then "_2" */
+    assert_memory_equal(second, name, 89);
+    assert_string_equal(second + 89, "_2");
     vg__gtd_map_destroy(m);
 }
 
@@ -665,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_map_requires_eventid_and_year),
         cmocka_unit_test(test_map_variants_and_case),
         cmocka_unit_test(test_map_duplicate_names),
+        cmocka_unit_test(test_map_duplicate_long_names),
         cmocka_unit_test(test_country_name_in_code_column),
         cmocka_unit_test_setup_teardown(test_convert_good_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_convert_unknowns_are_null, setup, teardown),

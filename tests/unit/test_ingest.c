@@ -793,6 +793,44 @@ static void test_out_of_memory(void **state)
     assert_int_equal(count(f->store), 5);
 }
 
+static void test_out_of_memory_jsonl(void **state)
+{
+    struct fixture *f = *state;
+    char path[TU_PATH_MAX];
+    tu_write_str(tu_join(path, f->dir, "oom.jsonl"),
+                 "{\"eventid\":\"m1\",\"iyear\":2015,\"city\":\"Mosul\"}\n"
+                 "{\"eventid\":\"m2\",\"iyear\":\"x\"}\n"
+                 "{\"eventid\":\"m3\",\"iyear\":2016,\"summary\":\"A longer line than "
+                 "the others, with a summary\"}\n");
+    /* Every allocation in turn fails: a run either ends with VG_ENOMEM, or reads the whole file
+     * as it is (3 rows, the bad one rejected): a failed allocation never drops part of a line. */
+    int failures = 0, done = 0;
+    for (long n = 0; n < 400 && !done; n++) {
+        struct vg_ingest_stats st = {0};
+        struct vg_error err;
+        vg_error_clear(&err);
+        vg_mem_fail_after(n);
+        int rc = vg_ingest_path(f->store, path, NULL, &st, &err);
+        vg_mem_fail_after(-1);
+        if (rc == 0) {
+            if (st.rows != 3 || st.rejected != 1)
+                fail_msg("allocation %ld failed, yet the run read %lld rows and rejected %lld", n,
+                         (long long)st.rows, (long long)st.rejected);
+            done = 1;
+            continue;
+        }
+        if (rc != VG_ENOMEM)
+            fail_msg("allocation %ld failed: %s (%d)", n, err.message, rc);
+        failures++;
+    }
+    assert_true(done);
+    assert_true(failures > 2);
+    assert_int_equal(vg_store_exec(f->store, "DELETE FROM incidents", NULL), 0);
+    expect_stats(ingest_ok(f->store, path, NULL, NULL), 3, 2, 0, 0, 1);
+    expect_query(f->store, "SELECT source_id, year FROM incidents ORDER BY source_id",
+                 "m1|2015\nm3|2016\n");
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -815,6 +853,7 @@ int main(void)
         T(test_reject_callback_stops),
         T(test_cancel),
         T(test_out_of_memory),
+        T(test_out_of_memory_jsonl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -245,6 +245,8 @@ static void test_malformed_checklist(void **state)
     CASE("*,perimeter,accessibility,0,P,d\n", 2, "weight", "not a number above 0");
     CASE("*,perimeter,accessibility,-1,P,d\n", 2, "weight", "not a number above 0");
     CASE("*,perimeter,accessibility,1e999,P,d\n", 2, "weight", "not a number");
+    CASE("*,perimeter,accessibility,0x1p1,P,d\n", 2, "weight", "'0x1p1' is not a number");
+    CASE("*,perimeter,accessibility, 2,P,d\n", 2, "weight", "' 2' is not a number");
     CASE("harbour,perimeter,accessibility,1,P,d\n", 2, "kind", "unknown kind 'harbour'");
     CASE("*,perimeter,criticality,1,P,d\n", 2, "criterion",
          "unknown criterion 'criticality' (accessibility, recuperability, vulnerability)");
@@ -289,6 +291,17 @@ static void test_malformed_scales(void **state)
                  "criterion,lo,hi,label,description\ncriticality,1,4,low,x\n"
                  "criticality,6,10,high,x\n",
                  VG_EFORMAT, 0, "", "the criticality scale does not cover 5");
+
+    /* Numbers are plain decimals: no hexadecimal, spaces or '+' (strtod and strtol take them). */
+    expect_error("carver", "criterion,lo,hi,label,description\ncriticality,+1,5,low,x\n",
+                 VG_EFORMAT, 2, "lo", "'+1' is not a whole number");
+    expect_error("carver", "criterion,lo,hi,label,description\ncriticality, 1,5,low,x\n",
+                 VG_EFORMAT, 2, "lo", "' 1' is not a whole number");
+    expect_error("carver", "criterion,lo,hi,label,description\ncriticality,0x1,5,low,x\n",
+                 VG_EFORMAT, 2, "lo", "'0x1' is not a whole number");
+    /* Blank lines before the header are skipped, and lines are counted from the top. */
+    expect_error("carver", "\n\ncriterion,lo,hi,label,description\ncriticality,0,5,low,x\n",
+                 VG_EFORMAT, 4, "lo", "not a whole number from 1 to 10");
 
     /* FEMA 426: the risk bands must reach 1000. */
     expect_error("fema426",

@@ -205,6 +205,42 @@ static void test_latin1_ascii_fits_cap(void **state)
     vg_buf_cleanup(&b);
 }
 
+static void test_utf8_prefix(void **state)
+{
+    (void)state;
+    const char *s = "ab\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"; /* a b é € 😀: 1 1 2 3 4 bytes */
+    size_t n = strlen(s);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 100), n);
+    assert_int_equal(vg_text_utf8_prefix(s, n, n), n);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 2), 2);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 3), 2); /* inside é */
+    assert_int_equal(vg_text_utf8_prefix(s, n, 4), 4);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 5), 4); /* inside € */
+    assert_int_equal(vg_text_utf8_prefix(s, n, 6), 4);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 7), 7);
+    assert_int_equal(vg_text_utf8_prefix(s, n, 10), 7); /* inside the emoji */
+    assert_int_equal(vg_text_utf8_prefix(s, n, 0), 0);
+    /* Every prefix it gives of well-formed text is well-formed. */
+    for (size_t max = 0; max <= n; max++)
+        assert_true(vg_text_is_utf8(s, vg_text_utf8_prefix(s, n, max)));
+}
+
+static void test_decimal(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"0", "12", "0.5", ".5", "5.", "1e3", "1E-3", "2.5e+10"};
+    static const char *const no[] = {"",    ".",   "-",  "+1",  " 1",    "1 ",  "0x10", "0x1p-1",
+                                     "inf", "nan", "1e", "1e+", "1.2.3", "1,5", "--1",  "e3"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (!vg_text_is_decimal(yes[i], 0) || !vg_text_is_decimal(yes[i], 1))
+            fail_msg("'%s' should be a decimal number", yes[i]);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (vg_text_is_decimal(no[i], 0) || vg_text_is_decimal(no[i], 1))
+            fail_msg("'%s' should not be a decimal number", no[i]);
+    assert_true(vg_text_is_decimal("-1.5", 1));
+    assert_false(vg_text_is_decimal("-1.5", 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -217,6 +253,8 @@ int main(void)
         cmocka_unit_test(test_latin1_to_utf8),
         cmocka_unit_test(test_latin1_cap),
         cmocka_unit_test(test_latin1_ascii_fits_cap),
+        cmocka_unit_test(test_utf8_prefix),
+        cmocka_unit_test(test_decimal),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -177,6 +177,33 @@ static void test_target_kinds(void **state)
     assert_int_equal(vg_target_kinds_parse(later, strlen(later), "b.csv", &tk, &err), 0);
     assert_string_equal(vg_target_kinds_version(tk), "");
     vg_target_kinds_destroy(tk);
+    /* a quote in a comment does not take the lines after it into the comment */
+    const char *quoted = "# reviewed,\"see codebook\nsite_kind,target_type,weight\n"
+                         "airport,Airports & Aircraft,1\nmall,Business,0.5\n";
+    assert_int_equal(vg_target_kinds_parse(quoted, strlen(quoted), "b.csv", &tk, &err), 0);
+    assert_true(vg_target_kinds_weight(tk, VG_SITE_AIRPORT, "Airports & Aircraft") == 1);
+    assert_true(vg_target_kinds_weight(tk, VG_SITE_MALL, "Business") == 0.5);
+    vg_target_kinds_destroy(tk);
+    /* a weight is a plain decimal number: no hexadecimal, no spaces, no sign */
+    static const char *const weights[] = {"0x1p-1", " 0.5", "0.5 ", "+0.5", "-0", "nan", "", "."};
+    for (size_t i = 0; i < sizeof(weights) / sizeof(weights[0]); i++) {
+        char text[128];
+        snprintf(text, sizeof(text), "site_kind,target_type,weight\nmall,Business,%s\n",
+                 weights[i]);
+        if (vg_target_kinds_parse(text, strlen(text), "b.csv", &tk, &err) != VG_EFORMAT)
+            fail_msg("weight '%s' was taken", weights[i]);
+        assert_int_equal(err.line, 2);
+        assert_string_equal(err.column, "weight");
+    }
+    const char *fine = "site_kind,target_type,weight\nmall,Business,.5\nvenue,Business,1e-1\n";
+    assert_int_equal(vg_target_kinds_parse(fine, strlen(fine), "b.csv", &tk, &err), 0);
+    assert_true(vg_target_kinds_weight(tk, VG_SITE_MALL, "Business") == 0.5);
+    assert_true(vg_target_kinds_weight(tk, VG_SITE_VENUE, "Business") == 0.1);
+    vg_target_kinds_destroy(tk);
+    /* an empty target type is refused */
+    const char *empty = "site_kind,target_type,weight\nmall,,1\n";
+    assert_int_equal(vg_target_kinds_parse(empty, strlen(empty), "b.csv", &tk, &err), VG_EFORMAT);
+    assert_string_equal(err.column, "target_type");
 }
 
 /* ---- hand-built sites and incidents ---- */
