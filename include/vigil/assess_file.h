@@ -3,9 +3,13 @@
  * The file has a header line naming its columns (any order, case-insensitive, others ignored):
  * site (an id or a code, found as vg_site_find finds it), item (an item of the checklist of the
  * site's kind, risk.h), status (met or gap), and optionally notes and date (YYYY-MM-DD). Each
- * row is one answer, recorded with vg_risk_answer_set. A row that cannot be taken (an unknown
- * site or item, a bad status or date, notes past VG_ASSESS_NOTE_MAX) is rejected on its own,
- * with its line, column and reason, as `vigil ingest` rejects rows; the others are stored. */
+ * row is one answer, recorded with vg_risk_answer_set. A row that cannot be taken (a number of
+ * fields other than the header's, a value that is not UTF-8 or holds a NUL byte, an unknown site
+ * or item, a bad status or date, notes past VG_ASSESS_NOTE_MAX) is rejected on its own, with its
+ * line, column and reason, as `vigil ingest` rejects rows; the others are stored. A record over
+ * several lines that looks like a stray quote (the wrong field count, text after a closing quote,
+ * or a line end outside the notes) is rejected by its first line, and the lines after it are
+ * read again as rows. Blank lines are skipped, before the header too. */
 #ifndef VIGIL_ASSESS_FILE_H
 #define VIGIL_ASSESS_FILE_H
 

@@ -151,7 +151,12 @@ struct vg_sites_import_opts {
 /* Imports the sites of the CSV file at path ("-": standard input) and adds its counts to
  * *stats. Returns 0 when the whole file was read (rows may have been rejected), or a negative
  * code when it could not be (err says where and why; nothing of the file is stored: a file of
- * sites is small and goes in one transaction). */
+ * sites is small and goes in one transaction). A row is rejected on its own (on_reject) when it
+ * cannot be taken: a number of fields other than the header's, text that is not UTF-8 or holds a
+ * NUL byte, a name or coordinates missing or wrong, an id repeated. A record over several lines
+ * that looks like a stray quote (the wrong field count, text after a closing quote, or a line
+ * end in a column with a role) is rejected by its first line, and the lines after it are read
+ * again as rows. */
 int vg_sites_import_path(struct vg_store *s, const char *path,
                          const struct vg_sites_import_opts *opts, struct vg_ingest_stats *stats,
                          struct vg_error *err);

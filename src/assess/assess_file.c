@@ -10,9 +10,18 @@
  * its status parsed (met or gap), its date checked (a real day, YYYY-MM-DD; empty: opts->today),
  * its notes capped at VG_ASSESS_NOTE_MAX bytes. A record the reader could not read, or one that
  * fails a check, is rejected on its own (on_reject, with its line, column, reason and raw
- * bytes); blank lines are skipped. Only a failure of the whole (no header, a required column
- * missing, the store or memory failing, on_reject asking to stop) ends the reading early, and
- * then the transaction is rolled back: nothing of the file is kept.
+ * bytes); blank lines are skipped, before the header too. Only a failure of the whole (no header,
+ * a required column missing, the store or memory failing, on_reject asking to stop) ends the
+ * reading early, and then the transaction is rolled back: nothing of the file is kept.
+ *
+ * The shape of a record is checked before its values, as ingest.c does: it must have as many
+ * fields as the header. A record over several lines is a quoted field with line ends in it, which
+ * only the notes may hold; when its field count is wrong, a closing quote is followed by other
+ * text, or a line end sits in another column, it is most likely a stray quote that swallowed the
+ * lines after it: its first line is rejected and the reader goes back (vg_csv_resync) to read the
+ * others as rows of their own. The file has no encoding option: the values taken (site, item,
+ * status, notes, date) must be UTF-8 without NUL bytes, or the row is rejected, since the notes
+ * are given out again as JSON and a NUL would cut them short in the store.
  *
  * The checks are the ones `vigil sites assess --file` made when it parsed the file itself; the
  * parsing moved here so that a fuzz target (fuzz/fuzz_assess.c) reaches it.
@@ -27,6 +36,7 @@
 #include "vigil/risk.h"
 #include "vigil/sites.h"
 #include "vigil/store.h"
+#include "vigil/text.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -83,12 +93,66 @@ static int reject(struct reading *rd, const struct vg_csv_record *rec, const cha
     return 0;
 }
 
+/* The column other than the notes in which the record holds a line end, or -1. */
+static int line_end_column(const struct vg_csv_record *rec, const int *col)
+{
+    for (int c = 0; c < C_COUNT; c++)
+        if (c != C_NOTES && col[c] >= 0 && (size_t)col[c] < rec->nfields &&
+            memchr(rec->fields[col[c]], '\n', rec->lens[col[c]]))
+            return c;
+    return -1;
+}
+
+/* Checks the shape of a record read with ncols header fields: 1 when it is sound, else 0 with
+ * the record rejected (*rc: 0, or the code that stops the reading). A record over several lines
+ * that fails is rejected by its first line only, and the reader resumes on its second. */
+static int shape_ok(struct reading *rd, struct vg_csv *csv, const struct vg_csv_record *rec,
+                    const int *col, size_t ncols, int *rc)
+{
+    const char *nl = memchr(rec->raw, '\n', rec->raw_len);
+    int bad_col = nl ? line_end_column(rec, col) : -1;
+    if (rec->nfields == ncols && (!nl || (!rec->text_after_quote && bad_col < 0)))
+        return 1;
+    if (!nl) {
+        *rc = reject(rd, rec, "", "expected %zu fields as in the header, found %zu", ncols,
+                     rec->nfields);
+        return 0;
+    }
+    /* A stray quote, most likely: reject the first line, read the others again. */
+    struct vg_csv_record first = *rec;
+    first.raw_len = (size_t)(nl - rec->raw);
+    if (first.raw_len && first.raw[first.raw_len - 1] == '\r')
+        first.raw_len--;
+    if (rec->nfields != ncols)
+        *rc = reject(rd, &first, "",
+                     "expected %zu fields as in the header, found %zu in a quoted field spanning "
+                     "lines; reading resumes on the next line",
+                     ncols, rec->nfields);
+    else if (rec->text_after_quote)
+        *rc = reject(rd, &first, "",
+                     "a quoted field spanning lines closes before other text: a stray quote; "
+                     "reading resumes on the next line");
+    else
+        *rc = reject(rd, &first, col_names[bad_col],
+                     "a quoted field spanning lines (only the notes may hold a line end): a stray "
+                     "quote; reading resumes on the next line");
+    vg_csv_resync(csv);
+    return 0;
+}
+
 /* Takes one data record: 0 (stored or rejected), or a negative code that ends the reading. */
 static int take_row(struct reading *rd, const struct vg_csv_record *rec, const int *col)
 {
     const char *v[C_COUNT];
-    for (int c = 0; c < C_COUNT; c++)
+    for (int c = 0; c < C_COUNT; c++) {
         v[c] = col[c] >= 0 && (size_t)col[c] < rec->nfields ? rec->fields[col[c]] : "";
+        size_t len = col[c] >= 0 && (size_t)col[c] < rec->nfields ? rec->lens[col[c]] : 0;
+        if (memchr(v[c], '\0', len))
+            return reject(rd, rec, col_names[c], "the text holds a NUL byte");
+        if (!vg_text_is_utf8(v[c], len))
+            return reject(rd, rec, col_names[c],
+                          "text is not valid UTF-8 (the file must be UTF-8)");
+    }
     if (!v[C_SITE][0])
         return reject(rd, rec, "site", "empty: give the site's id or code");
     struct vg_site site;
@@ -141,15 +205,20 @@ static int read_all(struct reading *rd, struct vg_csv *csv)
 {
     struct vg_csv_record rec;
     int col[C_COUNT] = {-1, -1, -1, -1, -1};
-    int step = vg_csv_next(csv, &rec);
+    int step;
+    /* The header: the first record that is not blank. */
+    do {
+        step = vg_csv_next(csv, &rec);
+    } while (step == 1 && !rec.error && rec.nfields == 1 && rec.lens[0] == 0);
     if (step < 0)
         return header_error(rd, step, 0, vg_strerror(step));
     if (step == 0)
         return header_error(rd, VG_EFORMAT, 0,
                             "empty file: expected a header line site,item,status,notes,date");
     if (rec.error)
-        return header_error(rd, VG_EFORMAT, 0,
+        return header_error(rd, VG_EFORMAT, rec.line,
                             rec.error_msg ? rec.error_msg : "the header cannot be read");
+    size_t ncols = rec.nfields;
     for (size_t f = 0; f < rec.nfields; f++)
         for (int c = 0; c < C_COUNT; c++)
             if (col[c] < 0 && strcasecmp(rec.fields[f], col_names[c]) == 0)
@@ -161,7 +230,7 @@ static int read_all(struct reading *rd, struct vg_csv *csv)
                      "missing column '%s' (the columns are site, item, status, and optionally "
                      "notes, date)",
                      col_names[c]);
-            return header_error(rd, VG_EFORMAT, 1, msg);
+            return header_error(rd, VG_EFORMAT, rec.line, msg);
         }
     }
     int rc = 0;
@@ -174,7 +243,8 @@ static int read_all(struct reading *rd, struct vg_csv *csv)
         if (rec.nfields == 1 && rec.lens[0] == 0)
             continue; /* a blank line */
         rd->stats->rows++;
-        rc = take_row(rd, &rec, col);
+        if (shape_ok(rd, csv, &rec, col, ncols, &rc))
+            rc = take_row(rd, &rec, col);
     }
     if (!rc && step < 0) {
         vg_error_set(rd->err, step, "cannot read %s: %s", rd->name, vg_strerror(step));

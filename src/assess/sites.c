@@ -16,11 +16,22 @@
  * the source id the row's id column, else its code, else its name. Rows whose id repeats an
  * earlier row of the same file are rejected (otherwise a re-import would update one with the
  * other forever). Other rejections: no name, coordinates missing, not numbers, or out of range,
- * text that is not UTF-8 (when the file is UTF-8), a name longer than VG_SITE_NAME_MAX. Numbers
- * take a decimal comma when the delimiter is not a comma (the DB station lists of other years).
+ * text that is not UTF-8 (when the file is UTF-8) or holds a NUL byte, a name longer than
+ * VG_SITE_NAME_MAX. Numbers take a decimal comma when the delimiter is not a comma (the DB station
+ * lists of other years); the delimiter is the one the reader found, asked of it once the header
+ * is read. Blank lines are skipped, before the header too.
  *
- * Encoding, as in ingest.c: with VG_ENCODING_AUTO the first row holding a byte above 0x7F decides,
- * UTF-8 when it is well-formed UTF-8, else ISO-8859-1 for the whole file.
+ * The shape of a row is checked first, as ingest.c does: as many fields as the header. A record
+ * over several lines is a quoted field with line ends in it; when its field count is wrong, a
+ * closing quote is followed by other text, or a line end sits in a column the import uses (a
+ * name, a code, a coordinate: none holds one), it is most likely a stray quote that swallowed the
+ * lines after it. Its first line is rejected and the reader goes back (vg_csv_resync) to read the
+ * others as rows of their own. A line end in a column kept in `extra` is taken as it is.
+ *
+ * Encoding, as in ingest.c: with VG_ENCODING_AUTO the first row holding a byte above 0x7F decides
+ * (the header counts), UTF-8 when it is well-formed UTF-8, else ISO-8859-1 for the whole file. The
+ * header is converted like the rows before its names are matched, so `L\xe4nge` in a Latin-1
+ * file is the longitude and the names kept for `extra` are UTF-8.
  *
  * The country of a site is stored as its ISO alpha-2 code when countries.c knows it (by code or by
  * name), else as the file gives it; its GTD region comes from the same table.
@@ -206,20 +217,21 @@ static const char *const openflights_cols[] = {
     "id",        "name",     "city",     "country", "iata", "icao", "latitude",
     "longitude", "altitude", "timezone", "dst",     "tz",   "type", "source"};
 
-static int layout_make(struct layout *l, const struct vg_csv_record *rec, int *header,
+/* Makes the layout from the n fields of the first record (in UTF-8), which are the header's
+ * names unless they have the OpenFlights shape (*header 0). */
+static int layout_make(struct layout *l, const char *const *fields, size_t n, int *header,
                        struct vg_error *err)
 {
     memset(l, 0, sizeof(*l));
     for (int r = 0; r < R_COUNT; r++)
         l->col[r] = -1;
-    char **names = rec->fields;
-    size_t n = rec->nfields;
+    const char *const *names = fields;
     /* OpenFlights without a header: 12 to 14 fields, an integer id and two numbers at 6 and 7. */
     *header = 1;
-    if (n >= 12 && n <= 14 && is_number(rec->fields[0]) && is_number(rec->fields[6]) &&
-        is_number(rec->fields[7])) {
+    if (n >= 12 && n <= 14 && is_number(fields[0]) && is_number(fields[6]) &&
+        is_number(fields[7])) {
         *header = 0;
-        names = (char **)openflights_cols;
+        names = openflights_cols;
     }
     l->ncols = n;
     l->names = vg_calloc(n ? n : 1, sizeof(char *));
@@ -278,6 +290,8 @@ struct import {
     struct vg_ingest_stats *stats;
     struct vg_error *err;
     enum vg_encoding enc;
+    struct vg_csv *csv;
+    char delim; /* the reader's delimiter, known once the header is read */
     struct layout layout;
     sqlite3_stmt *sel, *ins, *upd;
     struct vg_buf conv, extra;
@@ -397,9 +411,9 @@ static int parse_coord(const char *s, int comma_ok, double *out)
     return 0;
 }
 
-/* Brings the fields of rec to UTF-8 in im->conv; 0, 1 when the row is not UTF-8 (rejected), or
- * a negative code. */
-static int convert(struct import *im, const struct vg_csv_record *rec)
+/* Brings the fields of rec to UTF-8 in im->conv; 0, 1 when the row is not UTF-8 (*bad: the first
+ * field that is not), or a negative code. */
+static int convert(struct import *im, const struct vg_csv_record *rec, size_t *bad)
 {
     if (im->enc == VG_ENCODING_AUTO) {
         for (size_t i = 0; i < rec->nfields; i++)
@@ -422,8 +436,10 @@ static int convert(struct import *im, const struct vg_csv_record *rec)
         if (im->enc == VG_ENCODING_LATIN1) {
             rc = vg_text_latin1_to_utf8(&im->conv, rec->fields[i], rec->lens[i]);
         } else {
-            if (!vg_text_is_utf8(rec->fields[i], rec->lens[i]))
+            if (!vg_text_is_utf8(rec->fields[i], rec->lens[i])) {
+                *bad = i;
                 return 1;
+            }
             rc = vg_buf_append(&im->conv, rec->fields[i], rec->lens[i]);
         }
         if (rc || (rc = vg_buf_putc(&im->conv, '\0')))
@@ -449,19 +465,70 @@ static int code_like(const char *s, size_t min, size_t max)
     return 1;
 }
 
+/* The column with a role in which the record holds a line end, or -1. */
+static int line_end_column(const struct layout *l, const struct vg_csv_record *rec)
+{
+    for (int r = 0; r < R_COUNT; r++) {
+        int c = l->col[r];
+        if (c >= 0 && (size_t)c < rec->nfields && memchr(rec->fields[c], '\n', rec->lens[c]))
+            return c;
+    }
+    return -1;
+}
+
+/* Checks the shape of rec: 1 when it is sound, else 0 with the row rejected (*rc: 0, or the code
+ * that stops the import). A record over several lines that fails is rejected by its first line
+ * only, and the reader resumes on its second. */
+static int shape_ok(struct import *im, const struct vg_csv_record *rec, int *rc)
+{
+    const struct layout *l = &im->layout;
+    const char *nl = memchr(rec->raw, '\n', rec->raw_len);
+    int bad_col = nl ? line_end_column(l, rec) : -1;
+    if (rec->nfields == l->ncols && (!nl || (!rec->text_after_quote && bad_col < 0)))
+        return 1;
+    if (!nl) {
+        *rc =
+            do_reject(im, rec, NULL, "%zu fields where the header has %zu", rec->nfields, l->ncols);
+        return 0;
+    }
+    /* A stray quote, most likely: reject the first line, read the others again. */
+    struct vg_csv_record first = *rec;
+    first.raw_len = (size_t)(nl - rec->raw);
+    if (first.raw_len && first.raw[first.raw_len - 1] == '\r')
+        first.raw_len--;
+    if (rec->nfields != l->ncols)
+        *rc = do_reject(im, &first, NULL,
+                        "%zu fields where the header has %zu, in a quoted field spanning lines; "
+                        "reading resumes on the next line",
+                        rec->nfields, l->ncols);
+    else if (rec->text_after_quote)
+        *rc = do_reject(im, &first, NULL,
+                        "a quoted field spanning lines closes before other text: a stray quote; "
+                        "reading resumes on the next line");
+    else
+        *rc = do_reject(im, &first, l->names[bad_col],
+                        "a quoted field spanning lines in a column that holds no line end: a "
+                        "stray quote; reading resumes on the next line");
+    vg_csv_resync(im->csv);
+    return 0;
+}
+
 static int import_row(struct import *im, const struct vg_csv_record *rec)
 {
     struct layout *l = &im->layout;
     int rc;
     if (rec->error)
         return do_reject(im, rec, NULL, "%s", rec->error_msg ? rec->error_msg : "bad row");
-    if (rec->nfields != l->ncols)
-        return do_reject(im, rec, NULL, "%zu fields where the header has %zu", rec->nfields,
-                         l->ncols);
-    if ((rc = convert(im, rec)) < 0)
+    if (!shape_ok(im, rec, &rc))
+        return rc;
+    for (size_t i = 0; i < rec->nfields; i++)
+        if (memchr(rec->fields[i], '\0', rec->lens[i]))
+            return do_reject(im, rec, l->names[i], "the text holds a NUL byte");
+    size_t bad = 0;
+    if ((rc = convert(im, rec, &bad)) < 0)
         return rc;
     if (rc == 1)
-        return do_reject(im, rec, NULL, "text is not UTF-8 (use --encoding latin1)");
+        return do_reject(im, rec, l->names[bad], "text is not UTF-8 (use --encoding latin1)");
     const char *name = field(im, rec, R_NAME);
     const char *slat = field(im, rec, R_LAT), *slon = field(im, rec, R_LON);
     const char *lat_col = l->names[l->col[R_LAT]], *lon_col = l->names[l->col[R_LON]];
@@ -471,7 +538,7 @@ static int import_row(struct import *im, const struct vg_csv_record *rec)
         return do_reject(im, rec, l->names[l->col[R_NAME]], "name longer than %d bytes",
                          VG_SITE_NAME_MAX);
     double lat, lon;
-    int comma_ok = im->opts->delimiter != ',';
+    int comma_ok = im->delim != ',';
     if (!slat)
         return do_reject(im, rec, lat_col, "no latitude");
     if (!slon)
@@ -627,7 +694,10 @@ static int import_csv(struct import *im, struct vg_csv *csv)
         rc = vg_error_set(im->err, VG_EDB, "%s", sqlite3_errmsg(db));
         goto out;
     }
-    rc = vg_csv_next(csv, &rec);
+    /* The header: the first record that is not blank. */
+    do {
+        rc = vg_csv_next(csv, &rec);
+    } while (rc == 1 && !rec.error && rec.nfields == 1 && rec.lens[0] == 0);
     if (rc < 0) {
         vg_error_set(im->err, rc, "%s", vg_strerror(rc));
         goto out;
@@ -642,8 +712,28 @@ static int import_csv(struct import *im, struct vg_csv *csv)
         im->err->line = rec.line;
         goto out;
     }
+    im->delim = vg_csv_delimiter(csv);
+    /* Its names are matched in UTF-8, converted as the rows are. */
+    size_t bad = 0;
+    if ((rc = convert(im, &rec, &bad)) < 0)
+        goto out;
+    if (rc == 1) {
+        rc = vg_error_set(im->err, VG_EFORMAT,
+                          "column %zu of the header is not UTF-8 (use --encoding latin1)", bad + 1);
+        im->err->line = rec.line;
+        goto out;
+    }
+    const char **names = vg_calloc(rec.nfields ? rec.nfields : 1, sizeof(char *));
+    if (!names) {
+        rc = vg_error_set(im->err, VG_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < rec.nfields; i++)
+        names[i] = im->conv.data + im->offs[i];
     int header;
-    if ((rc = layout_make(&im->layout, &rec, &header, im->err))) {
+    rc = layout_make(&im->layout, names, rec.nfields, &header, im->err);
+    vg_free(names);
+    if (rc) {
         im->err->line = rec.line;
         goto out;
     }
@@ -723,6 +813,7 @@ static int import_run(struct vg_store *s, struct vg_csv *csv, const char *name,
     im.stats = stats;
     im.err = err;
     im.enc = opts->encoding;
+    im.csv = csv;
     vg_buf_init(&im.conv, VG_CSV_MAX_RECORD_DEFAULT * 2);
     vg_buf_init(&im.extra, EXTRA_MAX);
     int rc = import_csv(&im, csv);
@@ -734,18 +825,6 @@ static int import_run(struct vg_store *s, struct vg_csv *csv, const char *name,
     if (rc && !err->file[0])
         snprintf(err->file, sizeof(err->file), "%s", name);
     return rc;
-}
-
-/* The CSV reader detects the delimiter at its first record; the import needs it to know
- * whether a decimal comma may appear, so it peeks at the first line here. */
-static char guess_delimiter(const char *data, size_t len)
-{
-    size_t n = 0, c[3] = {0};
-    if (len >= 5 && strncmp(data, "sep=", 4) == 0)
-        return data[4];
-    for (; n < len && data[n] != '\n'; n++)
-        c[0] += data[n] == ',', c[1] += data[n] == ';', c[2] += data[n] == '\t';
-    return c[1] > c[0] && c[1] >= c[2] ? ';' : c[2] > c[0] ? '\t' : ',';
 }
 
 int vg_sites_import_mem(struct vg_store *s, const char *data, size_t len, const char *name,
@@ -760,10 +839,7 @@ int vg_sites_import_mem(struct vg_store *s, const char *data, size_t len, const 
     int rc = vg_csv_open_mem(data, len, &co, &csv);
     if (rc)
         return vg_error_set(err, rc, "%s", vg_strerror(rc));
-    struct vg_sites_import_opts o = *opts;
-    if (!o.delimiter)
-        o.delimiter = guess_delimiter(data, len);
-    rc = import_run(s, csv, name, &o, stats, err);
+    rc = import_run(s, csv, name, opts, stats, err);
     vg_csv_destroy(csv);
     return rc;
 }

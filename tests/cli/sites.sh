@@ -3,8 +3,12 @@
 # rejected rows are reported with file, line and reason and exit status 3, list filters and
 # formats, show by code (the rule that picks one airport for FRA, EDDF, LHR, EGLL, JFK, and the
 # note of `sites show` and `sites assess` about the rows passed over) and the ambiguity message,
-# threat on a hand-built case, and usage errors.
+# threat on a hand-built case, and usage errors. Damaged files: a stray quote rejects its first
+# line only (the lines it swallowed are read again), in `sites import` and `sites assess --file`;
+# a Latin-1 header; a decimal comma after a quoted header name holding commas; Latin-1 notes.
 . "$VG_TESTLIB"
+# the scale tables of `sites assess`, wherever the build directory is
+export VIGIL_DATA="$VG_SAMPLE_DATA/.."
 
 S=$(cd "$VG_SAMPLE_DATA/../sites" && pwd) # the real files, shipped as data/sites
 T=$VG_TEST_DATA/sites                       # the hand-made ones
@@ -81,6 +85,24 @@ printf 'site,item\nFRA,cctv\n' >nostatus.csv
 run "$VIGIL" --db s.db sites assess --file nostatus.csv
 check_status 1 "sites assess --file without a status column: exit 1"
 check_contains "$ERR" "vigil: nostatus.csv:1: missing column 'status'" "the missing column is named"
+printf '\nsep=,\nsite,item\nFRA,cctv\n' >nostatus2.csv
+run "$VIGIL" --db s.db sites assess --file nostatus2.csv
+check_contains "$ERR" "vigil: nostatus2.csv:3: missing column 'status'" \
+    "after a blank line and sep=, the header's own line is named"
+# a stray quote swallowed the next two rows into the perimeter notes, and a six-field row was
+# stored: now the quote's line and the long row are rejected, the two rows read again; Latin-1
+# notes are refused, not stored raw
+printf 'site,item,status,notes\nFRA,perimeter,gap,"fence damaged\nFRA,patrols,met,ok\nFRA,evacuation,gap,"none"\nFRA,vehicle_barriers,met,,extra,fields\nFRA,staff_training,gap,Zaun besch\xe4digt\n' >stray.csv
+run "$VIGIL" --db s.db sites assess --file stray.csv
+check_status 3 "sites assess --file with a stray quote: exit 3"
+check_eq "5 rows: 2 stored, 3 rejected" "$OUT" "the stray quote: the summary"
+check_contains "$ERR" "vigil: stray.csv:2: a quoted field spanning lines closes before other text: a stray quote; reading resumes on the next line" \
+    "the stray quote's line is rejected"
+check_contains "$ERR" "vigil: stray.csv:5: expected 4 fields as in the header, found 6" \
+    "a row with more fields than the header is rejected"
+check_contains "$ERR" "vigil: stray.csv:6: notes: text is not valid UTF-8" "Latin-1 notes are rejected"
+check_sql s.db "select item || '=' || status || ':' || notes from site_assessments where site_id = 638 and item <> 'cctv' order by item" \
+    "evacuation=gap:none"$'\n'"patrols=met:ok" "the swallowed rows are stored, the others not"
 # two airports of one code far apart (a code given to another airport since) stay ambiguous
 printf 'id,name,lat,lon,iata\n1,Old Field,10,10,QQQ\n' >q1.csv
 printf 'id,name,lat,lon,iata\n1,New Field,10.5,10,QQQ\n' >q2.csv
@@ -115,6 +137,29 @@ check_contains "$ERR" "bad.csv:5: latitude: latitude 'north' is not a number" "l
 check_contains "$ERR" "bad.csv:7: id: id '1' repeats the row on line 2" "line 7: repeated id"
 check_eq 6 "$(wc -l <rej.jsonl)" "--rejects has every rejected row"
 check_contains "$(head -n 1 rej.jsonl)" '"line":3' "--rejects: JSON lines with the line"
+
+# a stray quote in a name: its line is rejected, the two lines it swallowed are read again
+printf 'name,lat,lon,code\n"Gatwick\nStansted,51.88,0.23,STN\nLuton",51.15,-0.18,LGW\n' >stray.csv
+run "$VIGIL" --db q.db sites import --kind airport --json stray.csv
+check_status 3 "a stray quote: exit 3"
+check_summary 3 2 0 0 1 "a stray quote: its line rejected, the others stored"
+check_contains "$ERR" "vigil: stray.csv:2: name: a quoted field spanning lines in a column that holds no line end: a stray quote; reading resumes on the next line" \
+    "the stray quote's line and column"
+check_sql q.db "select group_concat(name || ' ' || code, '|') from (select * from sites order by id)" \
+    'Stansted STN|Luton" LGW' "no site holds the swallowed lines"
+# a Latin-1 header: Länge is the longitude, Straße a key of extra in UTF-8
+printf 'id;name;Breite;L\xe4nge;Stra\xdfe\n1;M\xfcnchen Hbf;48,14;11,56;Bayerstra\xdfe 10\n' >l1.csv
+run "$VIGIL" --db q.db sites import --kind railway --encoding latin1 --json l1.csv
+check_status 0 "a Latin-1 header with --encoding latin1: exit 0"
+check_summary 1 1 0 0 0 "a Latin-1 header: the row stored"
+check_sql q.db "select name || ' ' || lat || ' ' || lon || ' ' || extra from sites where source = 'l1.csv'" \
+    'München Hbf 48.14 11.56 {"Straße":"Bayerstraße 10"}' "a Latin-1 header: converted"
+# ';' detected by the reader although a quoted header name holds three commas: decimal commas
+printf 'name;lat;lon;"Betreiber, Region, Land, Typ"\nKoeln Hbf;50,94;6,96;DB\n' >koeln.csv
+run "$VIGIL" --db q.db sites import --kind railway --json koeln.csv
+check_summary 1 1 0 0 0 "decimal commas with ';' and a quoted header name holding commas"
+check_sql q.db "select lat || ' ' || lon from sites where source = 'koeln.csv'" "50.94 6.96" \
+    "the decimal commas read"
 
 printf 'name,city\nA,B\n' >nocoord.csv
 run "$VIGIL" --db r.db sites import --kind mall nocoord.csv

@@ -3,7 +3,11 @@
  * with their line and reason, the OpenFlights layout without a header, Latin-1 with decimal
  * commas, finding a site by id or code (the rule that picks one site among the rows a code
  * matches: IATA/ICAO above station codes, one place imported from several files), listing by
- * kind, country and distance; the answers file of `vigil sites assess --file` (assess_file.h). */
+ * kind, country and distance; the answers file of `vigil sites assess --file` (assess_file.h).
+ * Damaged input in both files: a stray quote that swallows the lines after it (only its first
+ * line rejected, the others read again), rows with the wrong number of fields, text that is not
+ * UTF-8 or holds a NUL byte, blank lines before the header, a Latin-1 header, a decimal comma
+ * when a quoted header name holds commas. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -33,7 +37,9 @@ static int setup(void **state)
 struct rejects {
     int n;
     long line[16];
-    char reason[16][128];
+    char column[16][64];
+    char reason[16][160];
+    char raw[16][128];
 };
 
 static int on_reject(void *ctx, const struct vg_reject *r)
@@ -41,7 +47,9 @@ static int on_reject(void *ctx, const struct vg_reject *r)
     struct rejects *rj = ctx;
     if (rj->n < 16) {
         rj->line[rj->n] = r->line;
+        snprintf(rj->column[rj->n], sizeof(rj->column[0]), "%s", r->column);
         snprintf(rj->reason[rj->n], sizeof(rj->reason[0]), "%s", r->reason);
+        snprintf(rj->raw[rj->n], sizeof(rj->raw[0]), "%.*s", (int)r->raw_len, r->raw);
     }
     rj->n++;
     return 0;
@@ -551,6 +559,408 @@ static void test_filters(void **state)
     assert_int_equal(n, 2);
 }
 
+/* Checks reject i: its line, column and a part of its reason. */
+static void expect_reject(const struct rejects *rj, int i, long line, const char *column,
+                          const char *why)
+{
+    assert_true(i < rj->n);
+    assert_int_equal(rj->line[i], line);
+    assert_string_equal(rj->column[i], column);
+    if (!strstr(rj->reason[i], why))
+        fail_msg("line %ld: '%s' lacks '%s'", rj->line[i], rj->reason[i], why);
+}
+
+/* The one text value of a query, copied into out ("" for NULL). */
+static void query_text(struct tu_store *f, const char *sql, char *out, size_t n)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(vg_store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *t = sqlite3_column_text(st, 0);
+    snprintf(out, n, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+}
+
+/* Imports the len bytes of text as name with the encoding and kind given, rejects into rj. */
+static int import_bytes(struct tu_store *f, const char *name, enum vg_encoding enc,
+                        const char *text, size_t len, struct rejects *rj,
+                        struct vg_ingest_stats *st, struct vg_error *err)
+{
+    struct vg_sites_import_opts o = {0};
+    o.kind = VG_SITE_OTHER;
+    o.encoding = enc;
+    o.on_reject = on_reject;
+    o.ctx = rj;
+    *rj = (struct rejects){0};
+    *st = (struct vg_ingest_stats){0};
+    return vg_sites_import_mem(f->s, text, len, name, &o, st, err);
+}
+
+/* The names of the sites imported from source, in id order, separated by '|'. */
+static void names_of(struct tu_store *f, const char *source, char *out, size_t n)
+{
+    char sql[256];
+    snprintf(sql, sizeof(sql),
+             "SELECT group_concat(name, '|') FROM (SELECT name FROM sites WHERE source = '%s' "
+             "ORDER BY id)",
+             source);
+    query_text(f, sql, out, n);
+}
+
+/* A stray quote in a file of sites swallowed the lines after it into one site's name: now the
+ * record's first line is rejected and the lines after it are read again as rows. */
+static void test_sites_stray_quote(void **state)
+{
+    struct tu_store *f = *state;
+    struct rejects rj;
+    struct vg_ingest_stats st;
+    struct vg_error err;
+    char got[512];
+    /* the field count is right and no text follows the closing quote, but the name holds line
+     * ends: the review's case */
+    const char *text = "name,lat,lon,code\n"
+                       "\"Gatwick\nStansted,51.88,0.23,STN\nLuton\",51.15,-0.18,LGW\n";
+    assert_int_equal(import_bytes(f, "g.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 3, 2, 0, 0, 1);
+    assert_int_equal(rj.n, 1);
+    expect_reject(&rj, 0, 2, "name", "a stray quote; reading resumes on the next line");
+    assert_string_equal(rj.raw[0], "\"Gatwick");
+    names_of(f, "g.csv", got, sizeof(got));
+    assert_string_equal(got, "Stansted|Luton\""); /* the third line, read again, as it stands */
+    query_text(f, "SELECT code || ' ' || lat || ' ' || lon FROM sites WHERE name = 'Stansted'", got,
+               sizeof(got));
+    assert_string_equal(got, "STN 51.88 0.23");
+
+    /* text after the closing quote, with CRLF line ends */
+    text = "name,lat,lon,code\r\n"
+           "\"Gatwick,51.15,-0.18,LGW\r\n"
+           "Stansted,51.88,0.23,STN\r\n"
+           "\"Luton\" Airport,51.87,-0.37,LTN\r\n";
+    assert_int_equal(import_bytes(f, "h.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 3, 2, 0, 0, 1);
+    expect_reject(&rj, 0, 2, "", "closes before other text: a stray quote");
+    assert_string_equal(rj.raw[0], "\"Gatwick,51.15,-0.18,LGW");
+    names_of(f, "h.csv", got, sizeof(got));
+    assert_string_equal(got, "Stansted|Luton Airport");
+
+    /* the wrong field count in a record over several lines: both counts named */
+    text = "name,lat,lon,code\n"
+           "\"Gatwick,51.15,-0.18,LGW\n"
+           "Stansted\",51.88,0.23,STN,x\n"
+           "Luton,51.87,-0.37,LTN\n";
+    assert_int_equal(import_bytes(f, "i.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 3, 1, 0, 0, 2);
+    expect_reject(&rj, 0, 2, "", "5 fields where the header has 4, in a quoted field spanning");
+    expect_reject(&rj, 1, 3, "", "5 fields where the header has 4");
+    names_of(f, "i.csv", got, sizeof(got));
+    assert_string_equal(got, "Luton");
+
+    /* a line end in a column kept in `extra` is data: the row is stored whole */
+    text = "name,lat,lon,note\nGatwick,51.15,-0.18,\"two\nlines\"\nLuton,51.87,-0.37,x\n";
+    assert_int_equal(import_bytes(f, "j.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 2, 2, 0, 0, 0);
+    query_text(f, "SELECT extra FROM sites WHERE source = 'j.csv' AND name = 'Gatwick'", got,
+               sizeof(got));
+    assert_string_equal(got, "{\"note\":\"two\\nlines\"}");
+}
+
+/* The decimal comma follows the delimiter the reader uses: a quoted header name full of commas
+ * made the import's own guess say ',' in a file separated by ';'; blank lines and a byte order
+ * mark before the header are skipped, and the header's real line is reported. */
+static void test_sites_delimiter_and_header(void **state)
+{
+    struct tu_store *f = *state;
+    struct rejects rj;
+    struct vg_ingest_stats st;
+    struct vg_error err;
+    char got[256];
+    const char *text = "name;lat;lon;\"Betreiber, Region, Land, Typ\"\nKoeln Hbf;50,94;6,96;DB\n";
+    assert_int_equal(import_bytes(f, "k.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 1, 1, 0, 0, 0);
+    query_text(f, "SELECT name || ' ' || lat || ' ' || lon || ' ' || extra FROM sites", got,
+               sizeof(got));
+    assert_string_equal(got, "Koeln Hbf 50.94 6.96 {\"Betreiber, Region, Land, Typ\":\"DB\"}");
+
+    /* a byte order mark and blank lines before the header: the header is line 3 */
+    text = "\xEF\xBB\xBF\n\r\nname;lat;lon\nBonn Hbf;50,73;7,1\n\nKoeln Messe;50,94;6,97\n";
+    assert_int_equal(import_bytes(f, "b.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 2, 2, 0, 0, 0);
+    query_text(
+        f,
+        "SELECT group_concat(name || ' ' || lat, '|') FROM (SELECT * FROM sites WHERE source = "
+        "'b.csv' ORDER BY id)",
+        got, sizeof(got));
+    assert_string_equal(got, "Bonn Hbf 50.73|Koeln Messe 50.94");
+
+    /* with ',' as the delimiter a decimal comma stays refused */
+    text = "name,lat,lon\nBonn Hbf,\"50,73\",7.1\n";
+    assert_int_equal(import_bytes(f, "c.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 1, 0, 0, 0, 1);
+    expect_reject(&rj, 0, 2, "lat", "latitude '50,73' is not a number");
+
+    /* a header without coordinates after two blank lines: the error is on line 3 */
+    text = "\n\nname,city\nA,B\n";
+    assert_int_equal(import_bytes(f, "n.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
+                     VG_EFORMAT);
+    assert_int_equal(err.line, 3);
+    assert_string_equal(err.file, "n.csv");
+    assert_non_null(strstr(err.message, "no latitude column"));
+    /* only blank lines: empty */
+    assert_int_equal(import_bytes(f, "e.csv", VG_ENCODING_AUTO, "\n\n", 2, &rj, &st, &err),
+                     VG_EFORMAT);
+    assert_non_null(strstr(err.message, "the file is empty"));
+}
+
+/* The header is converted like the rows: with --encoding latin1 (or detected) `L\xe4nge` is the
+ * longitude and the names kept in `extra` are UTF-8; a NUL byte rejects the row, text that is not
+ * UTF-8 names its column. */
+static void test_sites_text(void **state)
+{
+    struct tu_store *f = *state;
+    struct rejects rj;
+    struct vg_ingest_stats st;
+    struct vg_error err;
+    char got[256];
+    const char *text = "id;name;Breite;L\xe4nge;Stra\xdf"
+                       "e\n1;M\xfcnchen Hbf;48,14;11,56;Bayerstra\xdf"
+                       "e 10\n";
+    assert_int_equal(
+        import_bytes(f, "l1.csv", VG_ENCODING_LATIN1, text, strlen(text), &rj, &st, &err), 0);
+    expect_stats(st, 1, 1, 0, 0, 0);
+    query_text(f, "SELECT name || ' ' || lat || ' ' || lon || ' ' || extra FROM sites", got,
+               sizeof(got));
+    assert_string_equal(got, "M\xc3\xbcnchen Hbf 48.14 11.56 {\"Stra\xc3\x9f"
+                             "e\":\"Bayerstra\xc3\x9f"
+                             "e 10\"}");
+    /* detected: the header is the first text above 0x7F, and decides Latin-1 */
+    assert_int_equal(
+        import_bytes(f, "l2.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err), 0);
+    expect_stats(st, 1, 1, 0, 0, 0);
+    query_text(f, "SELECT extra FROM sites WHERE source = 'l2.csv'", got, sizeof(got));
+    assert_string_equal(got, "{\"Stra\xc3\x9f"
+                             "e\":\"Bayerstra\xc3\x9f"
+                             "e 10\"}");
+    /* declared UTF-8, a Latin-1 header is refused, on its line */
+    assert_int_equal(
+        import_bytes(f, "l3.csv", VG_ENCODING_UTF8, text, strlen(text), &rj, &st, &err),
+        VG_EFORMAT);
+    assert_int_equal(err.line, 1);
+    assert_non_null(strstr(err.message, "column 4 of the header is not UTF-8"));
+
+    /* a NUL byte in a field: rejected, naming the column, not cut short */
+    static const char nul[] = "name,lat,lon,city\nFoo\0Bar,1,2,x\nGood,3,4,Cit\0y\nFine,5,6,z\n";
+    assert_int_equal(
+        import_bytes(f, "z.csv", VG_ENCODING_AUTO, nul, sizeof(nul) - 1, &rj, &st, &err), 0);
+    expect_stats(st, 3, 1, 0, 0, 2);
+    expect_reject(&rj, 0, 2, "name", "the text holds a NUL byte");
+    expect_reject(&rj, 1, 3, "city", "the text holds a NUL byte");
+    names_of(f, "z.csv", got, sizeof(got));
+    assert_string_equal(got, "Fine");
+
+    /* declared UTF-8, a Latin-1 value: rejected, naming its column */
+    text = "name,lat,lon,city\nA,1,2,M\xfcnchen\n";
+    assert_int_equal(import_bytes(f, "u.csv", VG_ENCODING_UTF8, text, strlen(text), &rj, &st, &err),
+                     0);
+    expect_stats(st, 1, 0, 0, 0, 1);
+    expect_reject(&rj, 0, 2, "city", "text is not UTF-8");
+}
+
+/* Every allocation of an import may fail: the import fails with VG_ENOMEM and stores nothing
+ * (the sanitizers watch for leaks), and succeeds once there is memory enough, with a Latin-1
+ * header, a stray quote and a NUL byte in the file. */
+static void test_sites_out_of_memory(void **state)
+{
+    struct tu_store *f = *state;
+    static const char text[] =
+        "id;name;Breite;L\xe4nge;Stra\xdf"
+        "e\n1;M\xfcnchen Hbf;48,14;11,56;Bayerstra\xdf"
+        "e 10\n2;\"Bonn\n3;Koeln;50,94;6,96;Domplatz\nx\";1;2;y\n4;N\0;1;2;x\n";
+    int ok = 0;
+    for (long k = 0; k < 10000 && !ok; k++) {
+        struct rejects rj;
+        struct vg_ingest_stats st;
+        struct vg_error err;
+        vg_mem_fail_after(k);
+        int rc =
+            import_bytes(f, "m.csv", VG_ENCODING_LATIN1, text, sizeof(text) - 1, &rj, &st, &err);
+        vg_mem_fail_after(-1);
+        char got[128];
+        if (rc) {
+            assert_int_equal(rc, VG_ENOMEM);
+            query_text(f, "SELECT count(*) FROM sites", got, sizeof(got));
+            assert_string_equal(got, "0");
+            continue;
+        }
+        expect_stats(st, 5, 2, 0, 0, 3);
+        expect_reject(&rj, 0, 3, "name", "a stray quote; reading resumes on the next line");
+        expect_reject(&rj, 1, 5, "", "4 fields where the header has 5");
+        expect_reject(&rj, 2, 6, "name", "the text holds a NUL byte");
+        names_of(f, "m.csv", got, sizeof(got));
+        assert_string_equal(got, "M\xc3\xbcnchen Hbf|Koeln");
+        ok = 1;
+    }
+    assert_true(ok);
+}
+
+static struct vg_risk_scales *load_scales(void)
+{
+    char dir[TU_PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s/../risk", getenv("VG_SAMPLE_DATA"));
+    struct vg_risk_scales *scales = NULL;
+    struct vg_error err;
+    if (vg_risk_scales_load(dir, VG_RISK_SCALES_VERSION, &scales, &err))
+        fail_msg("%s: %s", err.file, err.message);
+    return scales;
+}
+
+/* Reads the len bytes of text as an answers file, rejects into rj. */
+static int read_answers(struct tu_store *f, const struct vg_risk_scales *scales, const char *text,
+                        size_t len, struct rejects *rj, struct vg_assess_file_stats *st,
+                        struct vg_error *err)
+{
+    struct vg_assess_file_opts o = {scales, "tester", "2026-01-15", on_reject, rj};
+    *rj = (struct rejects){0};
+    *st = (struct vg_assess_file_stats){0, 0, 0};
+    return vg_assess_file_read_mem(f->s, text, len, "ans.csv", &o, st, err);
+}
+
+#define ANSWERS_SQL                                                                                \
+    "SELECT group_concat(item || ':' || status || ':' || coalesce(notes, ''), '|') FROM (SELECT "  \
+    "* FROM site_assessments ORDER BY item)"
+
+/* Answers: a row must have the header's number of fields; a stray quote that swallowed the rows
+ * after it is rejected by its first line and the rows are read again. */
+static void test_assess_file_shape(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_risk_scales *scales = load_scales();
+    import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Heathrow,51.47,-0.46,LHR\n");
+    struct rejects rj;
+    struct vg_assess_file_stats st;
+    struct vg_error err;
+    char got[512];
+    /* the review's case: the perimeter notes swallowed two rows, the six-field row was stored */
+    const char *text = "site,item,status,notes\n"
+                       "LHR,perimeter,gap,\"fence damaged\n"
+                       "LHR,cctv,met,ok\n"
+                       "LHR,patrols,gap,\"none\"\n"
+                       "LHR,vehicle_barriers,met,,extra,fields\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), 0);
+    assert_int_equal(st.rows, 4);
+    assert_int_equal(st.stored, 2);
+    assert_int_equal(st.rejected, 2);
+    assert_int_equal(rj.n, 2);
+    expect_reject(&rj, 0, 2, "", "closes before other text: a stray quote; reading resumes");
+    assert_string_equal(rj.raw[0], "LHR,perimeter,gap,\"fence damaged");
+    expect_reject(&rj, 1, 5, "", "expected 4 fields as in the header, found 6");
+    query_text(f, ANSWERS_SQL, got, sizeof(got));
+    assert_string_equal(got, "cctv:met:ok|patrols:gap:none");
+    assert_int_equal(vg_store_exec(f->s, "DELETE FROM site_assessments", &err), 0);
+
+    /* too few fields (the header has an extra column: its count is the one compared); a quoted
+     * line end in the notes is kept; one in another column is a stray quote; the wrong count
+     * over several lines names both counts */
+    text = "site,item,status,notes,other\n"
+           "LHR,cctv,met\n"
+           "LHR,evacuation,met,\"exits\r\nmarked\",x\n"
+           "LHR,\"patrols\n"
+           "LHR,perimeter,gap,y,z\n"
+           "x\",met,a,b\n"
+           "LHR,staff_training,gap,\"a\n"
+           "LHR,communications,met,c,d\n"
+           "e\",f,g\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), 0);
+    assert_int_equal(st.rows, 8);
+    assert_int_equal(st.stored, 3);
+    assert_int_equal(st.rejected, 5);
+    expect_reject(&rj, 0, 2, "", "expected 5 fields as in the header, found 3");
+    expect_reject(&rj, 1, 5, "item", "only the notes may hold a line end): a stray quote");
+    assert_string_equal(rj.raw[1], "LHR,\"patrols");
+    expect_reject(&rj, 2, 7, "", "expected 5 fields as in the header, found 4");
+    expect_reject(&rj, 3, 8, "", "expected 5 fields as in the header, found 6 in a quoted field");
+    assert_string_equal(rj.raw[3], "LHR,staff_training,gap,\"a");
+    expect_reject(&rj, 4, 10, "", "expected 5 fields as in the header, found 3");
+    query_text(f, ANSWERS_SQL, got, sizeof(got));
+    assert_string_equal(got, "communications:met:c|evacuation:met:exits\r\nmarked|perimeter:gap:y");
+    vg_risk_scales_destroy(scales);
+}
+
+/* Answers: the values taken must be UTF-8 without NUL bytes (Latin-1 notes were stored raw and
+ * given out as invalid UTF-8; a NUL cut the notes short), the column named. */
+static void test_assess_file_text(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_risk_scales *scales = load_scales();
+    import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Heathrow,51.47,-0.46,LHR\n");
+    struct rejects rj;
+    struct vg_assess_file_stats st;
+    struct vg_error err;
+    char got[512];
+    static const char text[] = "site,item,status,notes,date\n"
+                               "LHR,perimeter,gap,Zaun besch\xe4\x64igt,\n"
+                               "LHR,cctv,met,abc\0def,\n"
+                               "LH\xd2,patrols,gap,,\n"
+                               "LHR,patrols,g\0ap,,\n"
+                               "LHR,evacuation,met,,2026-01-0\xb9\n"
+                               "LHR,vehicle_barriers,gap,Zaun besch\xc3\xa4\x64igt,\n";
+    assert_int_equal(read_answers(f, scales, text, sizeof(text) - 1, &rj, &st, &err), 0);
+    assert_int_equal(st.rows, 6);
+    assert_int_equal(st.stored, 1);
+    assert_int_equal(st.rejected, 5);
+    expect_reject(&rj, 0, 2, "notes", "text is not valid UTF-8");
+    expect_reject(&rj, 1, 3, "notes", "the text holds a NUL byte");
+    expect_reject(&rj, 2, 4, "site", "text is not valid UTF-8");
+    expect_reject(&rj, 3, 5, "status", "the text holds a NUL byte");
+    expect_reject(&rj, 4, 6, "date", "text is not valid UTF-8");
+    query_text(f, ANSWERS_SQL, got, sizeof(got));
+    assert_string_equal(got, "vehicle_barriers:gap:Zaun besch\xc3\xa4\x64igt");
+    vg_risk_scales_destroy(scales);
+}
+
+/* Answers: blank lines before the header are skipped, and an error of the header names its real
+ * line (it said 1 after a `sep=` line, 0 when the header could not be split). */
+static void test_assess_file_header(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_risk_scales *scales = load_scales();
+    import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Heathrow,51.47,-0.46,LHR\n");
+    struct rejects rj;
+    struct vg_assess_file_stats st;
+    struct vg_error err;
+    char got[128];
+    const char *text = "\n\r\nsite,item,status\nLHR,cctv,met\nLHR,cctv,bad\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), 0);
+    assert_int_equal(st.rows, 2);
+    assert_int_equal(st.stored, 1);
+    expect_reject(&rj, 0, 5, "status", "unknown status 'bad'");
+    query_text(f, ANSWERS_SQL, got, sizeof(got));
+    assert_string_equal(got, "cctv:met:");
+
+    text = "sep=,\nsite,item\nLHR,cctv\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), VG_EFORMAT);
+    assert_int_equal(err.line, 2);
+    assert_string_equal(err.file, "ans.csv");
+    assert_non_null(strstr(err.message, "missing column 'status'"));
+    text = "\n\nsite,item\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), VG_EFORMAT);
+    assert_int_equal(err.line, 3);
+    text = "\n\"site,item,status\nLHR,cctv,met\n";
+    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), VG_EFORMAT);
+    assert_int_equal(err.line, 2);
+    assert_non_null(strstr(err.message, "never closed"));
+    assert_int_equal(read_answers(f, scales, "\n\n", 2, &rj, &st, &err), VG_EFORMAT);
+    assert_non_null(strstr(err.message, "empty file"));
+    assert_int_equal(count_answers(f, "1"), 1);
+    vg_risk_scales_destroy(scales);
+}
+
 static void test_geo_and_countries(void **state)
 {
     (void)state;
@@ -584,6 +994,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_openflights_without_header, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_latin1_decimal_comma, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_filters, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sites_stray_quote, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sites_delimiter_and_header, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sites_text, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_sites_out_of_memory, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_assess_file_shape, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_assess_file_text, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_assess_file_header, setup, tu_store_teardown),
         cmocka_unit_test(test_geo_and_countries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
