@@ -12,6 +12,7 @@
 #include "vigil/select.h"
 #include "vigil/mem.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,11 +45,17 @@ int vg_filter_add_where(struct vg_filter *f, const char *expr, struct vg_error *
     if (rc)
         return rc;
     if (vg_dim_is_numeric(d)) {
+        /* Digits with an optional '-' and nothing else: strtol alone would skip blanks, take a
+         * '+' and clamp a number past a long to LONG_MAX or LONG_MIN (ERANGE). */
+        const char *digits = eq + 1 + (eq[1] == '-');
         char *end;
+        errno = 0;
         strtol(eq + 1, &end, 10);
-        if (eq[1] == '\0' || *end != '\0')
+        if (*digits < '0' || *digits > '9' || *end != '\0')
             return vg_error_set(err, VG_EINVAL, "filter '%s': %s must be a whole number", expr,
                                 field);
+        if (errno == ERANGE)
+            return vg_error_set(err, VG_EINVAL, "filter '%s': %s is out of range", expr, field);
     }
     if (f->nwhere == VG_FILTER_MAX_WHERE)
         return vg_error_set(err, VG_EINVAL, "at most %d filters", VG_FILTER_MAX_WHERE);

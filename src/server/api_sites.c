@@ -27,6 +27,7 @@
 #include "vigil/sites.h"
 #include "vigil/store.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -93,14 +94,29 @@ static unsigned tables(struct call *c, struct vg_risk_opts *opts)
 
 /* ---- parameters ---- */
 
-/* The whole of s as a finite number: 0, or -1. */
+/* The whole of s as a plain decimal number: an optional '-', digits, and optionally '.' and more
+ * digits ("51.47", "-0.46", "10"). No '+', blank, exponent, hexadecimal, inf or nan, which strtod
+ * alone would take, and no number it cannot hold (ERANGE: too large, or too small to be told
+ * from 0). 0, or -1. */
 static int parse_number(const char *s, double *out)
 {
-    char *end;
-    if (!*s || *s == ' ')
+    const char *p = s + (*s == '-');
+    size_t whole = strspn(p, "0123456789");
+    if (whole == 0)
         return -1;
+    p += whole;
+    if (*p == '.') {
+        size_t fraction = strspn(p + 1, "0123456789");
+        if (fraction == 0)
+            return -1;
+        p += 1 + fraction;
+    }
+    if (*p)
+        return -1;
+    char *end;
+    errno = 0;
     double v = strtod(s, &end);
-    if (*end || !isfinite(v))
+    if (errno == ERANGE || *end || !isfinite(v))
         return -1;
     *out = v;
     return 0;

@@ -52,12 +52,14 @@ struct call {
 
 /* Sets c's reply to {"error": msg}; returns status. */
 unsigned http_fail(struct call *c, unsigned status, const char *msg);
-/* Reads the query parameters of conn into p, checked against allowed (comma-separated names):
- * 0, or -1 with p->bad saying what is wrong. p->text is to be cleaned up either way. */
+/* Reads the query parameters of conn into p, checked against allowed (comma-separated names);
+ * a name or value that holds a NUL byte (%00) is refused: 0, or -1 with p->bad saying what is
+ * wrong. p->text is to be cleaned up either way. */
 int http_params_read(struct params *p, struct MHD_Connection *conn, const char *allowed);
 /* The value of a parameter given once, or NULL. */
 const char *http_param(const struct params *p, const char *name);
-/* s as a decimal integer in [lo, hi]: 0, or -1. */
+/* The whole of s as a decimal integer in [lo, hi], digits only (a leading '-' only when lo < 0;
+ * no '+', blank or trailing byte): 0, or -1. */
 int http_parse_int(const char *s, int64_t lo, int64_t hi, int64_t *out);
 /* Parameter name as an integer in [lo, hi] (dflt when absent) in *out: 0, or a 400 status. */
 unsigned http_int_param(struct call *c, const char *name, int64_t lo, int64_t hi, int64_t dflt,
