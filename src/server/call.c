@@ -15,9 +15,8 @@
  * tried): a raw NUL byte in a header value, or in the request line, is accepted and everything
  * after it dropped before the server sees it; MHD_get_connection_values_n reports the length up to
  * the NUL, so the server acts on (and records) the part before it. (A NUL in a header name is
- * refused by libmicrohttpd with its own 400.) %00 in the path is decoded by libmicrohttpd before
- * routing, so "/api/v1/health%00x" is routed as /api/v1/health: refusing it is the router's
- * business (server.c), not this file's. */
+ * refused by libmicrohttpd with its own 400.) %00 in the path is refused by server.c, which sees
+ * the request target before libmicrohttpd decodes it. */
 #include "http.h"
 
 #include "vigil/store.h"

@@ -50,6 +50,12 @@
  * mutex instead of SQLite's busy-wait; SQLite's locks and the store's busy time-out still order
  * them with other processes.
  *
+ * A path holding %00: MHD decodes the path before on_request sees it, into a C string that the
+ * NUL cuts short, so "/api/v1/health%00x" would be routed (and recorded) as /api/v1/health. The
+ * raw request target is seen first by on_uri (MHD_OPTION_URI_LOG_CALLBACK), which marks such a
+ * request with nul_path (a static marker, not an allocation: nothing to free when MHD ends the
+ * request early); on_request answers it 400 before anything else.
+ *
  * Ownership: struct vg_server owns the daemon, its copy of the database path and the PEM texts
  * (MHD reads them while running). struct request (MHD's per-request pointer) is allocated on the
  * first call and freed by on_completed, whatever happened to the request. */
@@ -566,6 +572,19 @@ static enum MHD_Result run_request(struct vg_server *srv, struct MHD_Connection 
     return MHD_YES;
 }
 
+/* The per-request pointer of a request whose path holds %00, before and after its answer. */
+static char nul_path, nul_path_answered;
+
+/* Sees the request target as sent: marks a path (the part before '?') that holds %00. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    const char *nul =
+        strstr(uri, "%00"); /* the first: when it is in the query, the path has none */
+    return nul && (size_t)(nul - uri) < strcspn(uri, "?") ? &nul_path : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **con_cls)
@@ -573,6 +592,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     struct vg_server *srv = cls;
     struct request *rq = *con_cls;
     (void)version;
+    if (rq == (void *)&nul_path || rq == (void *)&nul_path_answered) {
+        *upload_data_size = 0; /* any body is dropped */
+        if (rq == (void *)&nul_path_answered)
+            return MHD_YES;
+        *con_cls = &nul_path_answered;
+        return reply_error(conn, MHD_HTTP_BAD_REQUEST, "the path holds a NUL byte (%00)");
+    }
     if (!rq) {
         rq = vg_calloc(1, sizeof(*rq));
         if (!rq)
@@ -634,6 +660,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     struct request *rq = *con_cls;
+    if (rq == (void *)&nul_path || rq == (void *)&nul_path_answered)
+        rq = NULL; /* a marker, not an allocation */
     if (rq) {
         vg_buf_cleanup(&rq->body);
         journal_ticket_clear(&rq->ticket);
@@ -756,8 +784,8 @@ int vg_server_start(const struct vg_server_opts *o, struct vg_server **out, stru
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o->threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)o->timeout, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)VG_SERVER_MEMORY_LIMIT, MHD_OPTION_CONNECTION_LIMIT, (unsigned int)256,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL, MHD_OPTION_ARRAY,
-        s->cert ? tls : tls + 2, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, (void *)NULL, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, (void *)NULL, MHD_OPTION_ARRAY, s->cert ? tls : tls + 2, MHD_OPTION_END);
     if (!s->daemon) {
         int e = errno;
         rc = vg_error_set(err, VG_EIO, "cannot listen on %s port %s%s%s", host, port, e ? ": " : "",
