@@ -757,16 +757,15 @@ static void test_cancel(void **state)
     assert_true(count(f->store) < 2);
 }
 
-static void test_out_of_memory(void **state)
+/* Ingests path with each allocation in turn failing (the first, the second, ...) until a run
+ * succeeds. Every failed run must end with VG_ENOMEM, never a crash or a leak, and then pass
+ * after_failure (when not NULL). The counts of the run that succeeded go to *ok. Returns how many
+ * runs failed. */
+static int ingest_failing_each(struct fixture *f, const char *path,
+                               void (*after_failure)(struct fixture *f), struct vg_ingest_stats *ok)
 {
-    struct fixture *f = *state;
-    char path[TU_PATH_MAX];
-    tu_write_str(tu_join(path, f->dir, "damaged.csv"), damaged_csv);
-    /* Every allocation of the ingest in turn fails: each run ends with VG_ENOMEM (or a reject of
-     * the row at hand), never a crash or a leak, and what it stored is a subset of the good
-     * rows. Finally a run with memory to spare stores them all. */
-    int failures = 0, done = 0;
-    for (long n = 0; n < 400 && !done; n++) {
+    int failures = 0;
+    for (long n = 0; n < 400; n++) {
         struct vg_ingest_stats st = {0};
         struct vg_error err;
         vg_error_clear(&err);
@@ -774,20 +773,37 @@ static void test_out_of_memory(void **state)
         int rc = vg_ingest_path(f->store, path, NULL, &st, &err);
         vg_mem_fail_after(-1);
         if (rc == 0) {
-            done = 1;
-            break;
+            *ok = st;
+            return failures;
         }
         if (rc != VG_ENOMEM)
             fail_msg("allocation %ld failed: %s (%d)", n, err.message, rc);
         failures++;
-        char *ids = query(f->store, "SELECT group_concat(source_id) FROM incidents WHERE "
-                                    "source_id NOT IN ('1001','1003','1007','1009','1012')");
-        assert_string_equal(ids, "NULL\n");
-        free(ids);
+        if (after_failure)
+            after_failure(f);
     }
-    assert_true(done);
-    assert_true(failures > 3);
-    struct vg_ingest_stats st = ingest_ok(f->store, path, NULL, NULL);
+    fail_msg("no run succeeded with up to 400 allocations");
+    return failures;
+}
+
+/* What a failed run stored is a subset of the good rows of damaged_csv. */
+static void only_good_rows(struct fixture *f)
+{
+    char *ids = query(f->store, "SELECT group_concat(source_id) FROM incidents WHERE "
+                                "source_id NOT IN ('1001','1003','1007','1009','1012')");
+    assert_string_equal(ids, "NULL\n");
+    free(ids);
+}
+
+static void test_out_of_memory(void **state)
+{
+    struct fixture *f = *state;
+    char path[TU_PATH_MAX];
+    tu_write_str(tu_join(path, f->dir, "damaged.csv"), damaged_csv);
+    /* Finally a run with memory to spare stores the good rows, all of them. */
+    struct vg_ingest_stats st;
+    assert_true(ingest_failing_each(f, path, only_good_rows, &st) > 3);
+    st = ingest_ok(f->store, path, NULL, NULL);
     assert_int_equal(st.rows, 12);
     assert_int_equal(st.rejected, 7);
     assert_int_equal(count(f->store), 5);
@@ -802,29 +818,12 @@ static void test_out_of_memory_jsonl(void **state)
                  "{\"eventid\":\"m2\",\"iyear\":\"x\"}\n"
                  "{\"eventid\":\"m3\",\"iyear\":2016,\"summary\":\"A longer line than "
                  "the others, with a summary\"}\n");
-    /* Every allocation in turn fails: a run either ends with VG_ENOMEM, or reads the whole file
-     * as it is (3 rows, the bad one rejected): a failed allocation never drops part of a line. */
-    int failures = 0, done = 0;
-    for (long n = 0; n < 400 && !done; n++) {
-        struct vg_ingest_stats st = {0};
-        struct vg_error err;
-        vg_error_clear(&err);
-        vg_mem_fail_after(n);
-        int rc = vg_ingest_path(f->store, path, NULL, &st, &err);
-        vg_mem_fail_after(-1);
-        if (rc == 0) {
-            if (st.rows != 3 || st.rejected != 1)
-                fail_msg("allocation %ld failed, yet the run read %lld rows and rejected %lld", n,
-                         (long long)st.rows, (long long)st.rejected);
-            done = 1;
-            continue;
-        }
-        if (rc != VG_ENOMEM)
-            fail_msg("allocation %ld failed: %s (%d)", n, err.message, rc);
-        failures++;
-    }
-    assert_true(done);
-    assert_true(failures > 2);
+    /* The run that gets its memory reads the whole file as it is (3 rows, the bad one rejected):
+     * a failed allocation before it never dropped part of a line. */
+    struct vg_ingest_stats st;
+    assert_true(ingest_failing_each(f, path, NULL, &st) > 2);
+    assert_int_equal(st.rows, 3);
+    assert_int_equal(st.rejected, 1);
     assert_int_equal(vg_store_exec(f->store, "DELETE FROM incidents", NULL), 0);
     expect_stats(ingest_ok(f->store, path, NULL, NULL), 3, 2, 0, 0, 1);
     expect_query(f->store, "SELECT source_id, year FROM incidents ORDER BY source_id",
