@@ -617,7 +617,7 @@ static void test_sites_stray_quote(void **state)
     struct vg_error err;
     char got[512];
     /* the field count is right and no text follows the closing quote, but the name holds line
-     * ends: the review's case */
+     * ends: a stray quote before Gatwick took Stansted's row into the name */
     const char *text = "name,lat,lon,code\n"
                        "\"Gatwick\nStansted,51.88,0.23,STN\nLuton\",51.15,-0.18,LGW\n";
     assert_int_equal(import_bytes(f, "g.csv", VG_ENCODING_AUTO, text, strlen(text), &rj, &st, &err),
@@ -846,7 +846,7 @@ static void test_assess_file_shape(void **state)
     struct vg_assess_file_stats st;
     struct vg_error err;
     char got[512];
-    /* the review's case: the perimeter notes swallowed two rows, the six-field row was stored */
+    /* a stray quote in the perimeter notes swallowed two rows, and a six-field row was stored */
     const char *text = "site,item,status,notes\n"
                        "LHR,perimeter,gap,\"fence damaged\n"
                        "LHR,cctv,met,ok\n"
