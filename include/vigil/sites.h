@@ -213,9 +213,11 @@ enum vg_prior_pool {
     VG_POOL_ALL          /* every site together */
 };
 
+#define VG_THREAT_MAX_KM 2000 /* the largest radius of comparable incidents */
+
 struct vg_threat_opts {
     const struct vg_target_kinds *targets; /* required */
-    double radius_km;                      /* 0: 50 */
+    double radius_km;                      /* 0: 50; at most VG_THREAT_MAX_KM */
     enum vg_kernel kernel;                 /* default Epanechnikov */
     double horizon_years;                  /* 0: 1 */
     int from_year, to_year;                /* 0: the first / last year of the incidents */

@@ -51,7 +51,6 @@
 #define EARTH_KM 6371.0088
 #define KM_PER_DEG (EARTH_KM * M_PI / 180.0)
 #define DEFAULT_RADIUS_KM 50.0
-#define MAX_RADIUS_KM 2000.0
 #define MIN_POOL 20 /* fewer sites than this in a kind and region: the kind's world pool */
 #define MAX_THREADS 8
 #define TK_MAX_ROWS 10000
@@ -707,10 +706,10 @@ int vg_threat_all(struct vg_store *s, const struct vg_threat_opts *opts,
         return vg_error_set(err, VG_EINVAL, "no table of target kinds");
     double radius = opts->radius_km > 0 ? opts->radius_km : DEFAULT_RADIUS_KM;
     double horizon = opts->horizon_years > 0 ? opts->horizon_years : 1;
-    if (!(radius <= MAX_RADIUS_KM) || !isfinite(horizon) || horizon > 1000)
+    if (!(radius <= (double)VG_THREAT_MAX_KM) || !isfinite(horizon) || horizon > 1000)
         return vg_error_set(err, VG_EINVAL,
                             "the radius must be at most %g km and the horizon at most 1000 years",
-                            MAX_RADIUS_KM);
+                            (double)VG_THREAT_MAX_KM);
     if ((unsigned)opts->kernel > VG_KERNEL_UNIFORM || (unsigned)opts->pool > VG_POOL_ALL)
         return vg_error_set(err, VG_EINVAL, "unknown kernel or prior pool");
 

@@ -232,7 +232,8 @@ static void rank_help(void)
          "  --country C        only sites of country C (ISO alpha-2 code as stored)\n"
          "  --top N            only the first N sites\n"
          "  --format F         table (default), csv, json or html (one self-contained page)\n"
-         "  --km R             radius of comparable incidents for the threat (default 50)\n"
+         "  --km R             radius of comparable incidents for the threat, above 0\n"
+         "                     and at most 2000 (default 50)\n"
          "  --scales DIR       the scale tables (default: data/risk, see docs/methods)\n"
          "  --targets FILE     comparable target types (default: data/risk/target_kinds.csv)\n"
          "  --out FILE         write to FILE (whole or not at all), not stdout\n"
@@ -286,8 +287,9 @@ static int risk_rank(struct cli *cli, int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'm':
-            if (cli_parse_number(optarg, &km) || km <= 0 || km > 20000)
-                return cli_usage_error(CMD, "--km must be a number above 0 and at most 20000");
+            if (cli_parse_number(optarg, &km) || !(km > 0) || km > VG_THREAT_MAX_KM)
+                return cli_usage_error(CMD, "--km must be a number above 0 and at most %d",
+                                       VG_THREAT_MAX_KM);
             break;
         case 's':
             scales_dir = optarg;
@@ -483,7 +485,8 @@ static void site_help(void)
          "\n"
          "Options:\n"
          "  --format text|json   output format (default text)\n"
-         "  --km R               radius of comparable incidents for the threat (default 50)\n"
+         "  --km R               radius of comparable incidents for the threat, above 0\n"
+         "                       and at most 2000 (default 50)\n"
          "  --scales DIR         the scale tables (default: data/risk)\n"
          "  --targets FILE       comparable target types (default: data/risk/target_kinds.csv)\n"
          "  --db PATH            database (default: $VIGIL_DB, else ./vigil.db)\n"
@@ -513,8 +516,9 @@ static int risk_site(struct cli *cli, int argc, char **argv)
                 return CLI_USAGE;
             break;
         case 'm':
-            if (cli_parse_number(optarg, &km) || km <= 0 || km > 20000)
-                return cli_usage_error(CMD, "--km must be a number above 0 and at most 20000");
+            if (cli_parse_number(optarg, &km) || !(km > 0) || km > VG_THREAT_MAX_KM)
+                return cli_usage_error(CMD, "--km must be a number above 0 and at most %d",
+                                       VG_THREAT_MAX_KM);
             break;
         case 's':
             scales_dir = optarg;

@@ -85,7 +85,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
             break;
         case 't': {
             uint64_t n;
-            if (cli_count_option("serve", "--threads", optarg, 1, 64, &n))
+            if (cli_count_option("serve", "threads", optarg, 1, 64, &n))
                 return CLI_USAGE;
             o.threads = (unsigned)n;
             break;
@@ -109,7 +109,7 @@ int cmd_serve(struct cli *cli, int argc, char **argv)
     uint64_t port;
     if (split_listen(listen, &host, &port_text))
         return cli_usage_error("serve", "--listen must be HOST:PORT, not '%s'", listen);
-    if (cli_count_option("serve", "--listen port", port_text, 0, 65535, &port))
+    if (cli_count_option("serve", "listen port", port_text, 0, 65535, &port))
         return CLI_USAGE;
     o.host = host;
     o.port = (unsigned)port;

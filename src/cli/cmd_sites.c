@@ -90,6 +90,7 @@ static void import_help(void)
          "  --rejects FILE         write every rejected row to FILE as JSON lines\n"
          "  --json                 print the summary as one JSON object\n"
          "  --quiet                print no summary\n"
+         "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help\n"
          "\n"
          "Exit status: 0 all rows stored, 3 stored with some rows rejected, 1 error,\n"
@@ -106,6 +107,7 @@ static int sites_import(struct cli *cli, int argc, char **argv)
                                              {"rejects", required_argument, NULL, 'r'},
                                              {"json", no_argument, NULL, 'j'},
                                              {"quiet", no_argument, NULL, 'q'},
+                                             {"db", required_argument, NULL, 'D'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     struct vg_sites_import_opts opts = {0};
@@ -145,6 +147,9 @@ static int sites_import(struct cli *cli, int argc, char **argv)
             break;
         case 'q':
             quiet = 1;
+            break;
+        case 'D':
+            cli->db_path = optarg;
             break;
         case 'h':
             import_help();
@@ -331,18 +336,17 @@ static void list_help(void)
          "  --km R                 the distance for --near, in km (default 50)\n"
          "  --format table|csv|json\n"
          "                         output format (default table: tab-separated columns)\n"
+         "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help");
 }
 
 static int sites_list(struct cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"kind", required_argument, NULL, 'k'},
-                                             {"country", required_argument, NULL, 'c'},
-                                             {"near", required_argument, NULL, 'n'},
-                                             {"km", required_argument, NULL, 'm'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"kind", required_argument, NULL, 'k'},   {"country", required_argument, NULL, 'c'},
+        {"near", required_argument, NULL, 'n'},   {"km", required_argument, NULL, 'm'},
+        {"format", required_argument, NULL, 'f'}, {"db", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     struct vg_site_filter filter = {0};
     enum cli_format fmt = CLI_FMT_TABLE;
     int c, have_km = 0;
@@ -378,6 +382,9 @@ static int sites_list(struct cli *cli, int argc, char **argv)
         case 'f':
             if (cli_format_option("sites list", optarg, &fmt))
                 return CLI_USAGE;
+            break;
+        case 'D':
+            cli->db_path = optarg;
             break;
         case 'h':
             list_help();
@@ -419,12 +426,14 @@ static void show_help(void)
          "\n"
          "Options:\n"
          "  --format table|json    output format (default table)\n"
+         "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help");
 }
 
 static int sites_show(struct cli *cli, int argc, char **argv)
 {
     static const struct option longopts[] = {{"format", required_argument, NULL, 'f'},
+                                             {"db", required_argument, NULL, 'D'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     static const char *const show_formats[] = {"table", "json", NULL};
@@ -436,6 +445,9 @@ static int sites_show(struct cli *cli, int argc, char **argv)
         case 'f':
             if (cli_choice("sites show", "format", optarg, show_formats, &fmt))
                 return CLI_USAGE;
+            break;
+        case 'D':
+            cli->db_path = optarg;
             break;
         case 'h':
             show_help();
@@ -576,6 +588,7 @@ static void threat_help(void)
          "                         baseline of bench/risk)\n"
          "  --format table|csv|json\n"
          "                         output format (default table)\n"
+         "  --db PATH              database (default: $VIGIL_DB, else ./vigil.db)\n"
          "  --help                 show this help\n"
          "\n"
          "Columns: id, kind, code, name, country, lat, lon, n (incidents within the\n"
@@ -594,21 +607,15 @@ static int year_option(const char *opt, const char *arg, int *out)
 
 static int sites_threat(struct cli *cli, int argc, char **argv)
 {
-    static const struct option longopts[] = {{"kind", required_argument, NULL, 'k'},
-                                             {"country", required_argument, NULL, 'c'},
-                                             {"km", required_argument, NULL, 'm'},
-                                             {"kernel", required_argument, NULL, 'K'},
-                                             {"horizon", required_argument, NULL, 'H'},
-                                             {"from", required_argument, NULL, 'F'},
-                                             {"to", required_argument, NULL, 'T'},
-                                             {"pool", required_argument, NULL, 'p'},
-                                             {"targets", required_argument, NULL, 't'},
-                                             {"top", required_argument, NULL, 'n'},
-                                             {"threads", required_argument, NULL, 'j'},
-                                             {"naive", no_argument, NULL, 'N'},
-                                             {"format", required_argument, NULL, 'f'},
-                                             {"help", no_argument, NULL, 'h'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        {"kind", required_argument, NULL, 'k'},    {"country", required_argument, NULL, 'c'},
+        {"km", required_argument, NULL, 'm'},      {"kernel", required_argument, NULL, 'K'},
+        {"horizon", required_argument, NULL, 'H'}, {"from", required_argument, NULL, 'F'},
+        {"to", required_argument, NULL, 'T'},      {"pool", required_argument, NULL, 'p'},
+        {"targets", required_argument, NULL, 't'}, {"top", required_argument, NULL, 'n'},
+        {"threads", required_argument, NULL, 'j'}, {"naive", no_argument, NULL, 'N'},
+        {"format", required_argument, NULL, 'f'},  {"db", required_argument, NULL, 'D'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     static const char *const pools[] = {"kind-region", "kind", "all", NULL};
     struct vg_threat_opts opts = {0};
     struct threat_ctx ctx = {0};
@@ -630,9 +637,10 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
             break;
         case 'm':
             if (cli_parse_number(optarg, &opts.radius_km) || !(opts.radius_km > 0) ||
-                opts.radius_km > 2000)
+                opts.radius_km > VG_THREAT_MAX_KM)
                 return cli_usage_error("sites threat",
-                                       "--km must be above 0 and at most 2000, not '%s'", optarg);
+                                       "--km must be above 0 and at most %d, not '%s'",
+                                       VG_THREAT_MAX_KM, optarg);
             break;
         case 'K': {
             struct vg_error err;
@@ -682,6 +690,9 @@ static int sites_threat(struct cli *cli, int argc, char **argv)
         case 'f':
             if (cli_format_option("sites threat", optarg, &fmt))
                 return CLI_USAGE;
+            break;
+        case 'D':
+            cli->db_path = optarg;
             break;
         case 'h':
             threat_help();

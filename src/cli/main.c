@@ -18,12 +18,13 @@ static const struct {
     {"stats", cmd_stats, "count incidents, killed and wounded, grouped by dimensions"},
     {"analyze", cmd_analyze, "trends, surges, hotspots and near-repeat patterns"},
     {"org", cmd_org, "organisations: add, list"},
-    {"user", cmd_user, "users of an organisation: add (prints an API key), list"},
+    {"user", cmd_user, "users of an organisation: add (prints an API key), list, password"},
     {"key", cmd_key, "API keys: create, list, revoke"},
     {"audit", cmd_audit, "the audit log: verify its hash chain, list records"},
-    {"sites", cmd_sites, "key sites: import, list, show, and the threat each faces"},
+    {"sites", cmd_sites, "key sites: import, list, show, assess, and the threat each faces"},
     {"risk", cmd_risk, "key sites ranked by risk (CARVER+Shock, FEMA 426), or one explained"},
-    {"retention", cmd_retention, "reports past their review date: list, or purge with --apply"},
+    {"retention", cmd_retention,
+     "reports past their review date: run (list, or purge with --apply)"},
     {"serve", cmd_serve, "the HTTP API for partner agencies (JSON, API keys, TLS)"},
 };
 
@@ -78,14 +79,19 @@ int main(int argc, char **argv)
         return CLI_USAGE;
     }
     if (strcmp(argv[i], "help") == 0) {
-        if (i + 1 < argc) {
-            char *args[] = {argv[i + 1], "--help", NULL};
-            for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
-                if (strcmp(commands[c].name, argv[i + 1]) == 0)
-                    return commands[c].run(&cli, 2, args);
+        /* `vigil help COMMAND [SUB-COMMAND]` is `vigil COMMAND [SUB-COMMAND] --help`. */
+        if (i + 1 == argc) {
+            usage(stdout);
+            return CLI_OK;
         }
-        usage(stdout);
-        return CLI_OK;
+        int n = argc - i - 1 < 2 ? argc - i - 1 : 2;
+        char *args[] = {argv[i + 1], n > 1 ? argv[i + 2] : "--help", "--help", NULL};
+        for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++)
+            if (strcmp(commands[c].name, argv[i + 1]) == 0)
+                return commands[c].run(&cli, n + 1, args);
+        fprintf(stderr, "vigil: unknown command '%s'\n", argv[i + 1]);
+        usage(stderr);
+        return CLI_USAGE;
     }
     for (size_t c = 0; c < sizeof(commands) / sizeof(commands[0]); c++) {
         if (strcmp(commands[c].name, argv[i]) == 0) {

@@ -44,4 +44,37 @@ run "$VIGIL" frobnicate
 check_status 2 "an unknown command is a usage error"
 check_contains "$ERR" "frobnicate" "the message names the unknown command"
 
+run "$VIGIL" help frobnicate
+check_status 2 "vigil help of an unknown command is a usage error"
+check_contains "$ERR" "unknown command 'frobnicate'" "vigil help names the unknown command"
+check_empty "$OUT" "vigil help of an unknown command writes nothing to stdout"
+
+# `vigil help COMMAND SUB-COMMAND` is the sub-command's help.
+run "$VIGIL" help analyze trend
+check_status 0 "vigil help analyze trend exits 0"
+check_contains "$OUT" "Usage: vigil [--db PATH] analyze trend" "vigil help analyze trend shows trend's"
+run "$VIGIL" help audit list
+check_contains "$OUT" "Usage: vigil [--db PATH] audit list" "vigil help audit list shows list's"
+
+# Every sub-command of sites takes --db among its options, as the other commands do.
+for sub in import list show threat assess; do
+    run "$VIGIL" sites "$sub" --help
+    check_contains "$OUT" "--db PATH" "vigil sites $sub --help lists --db"
+done
+run "$VIGIL" sites list --db "$VG_SCRATCH/none/x.db"
+check_status 1 "sites list --db takes the option (and fails on the missing directory)"
+check_contains "$ERR" "none/x.db" "the error names the database given after the command"
+
+# Range errors name the option once, with its two dashes.
+run "$VIGIL" serve --threads 65
+check_status 2 "serve --threads 65 is a usage error"
+check_contains "$ERR" "vigil serve: --threads must be a whole number from 1 to 64, not '65'" \
+    "the message names --threads"
+for cmd in "risk rank" "risk site FRA"; do
+    run "$VIGIL" $cmd --km 2001
+    check_status 2 "$cmd --km 2001 is a usage error"
+    check_contains "$ERR" "--km must be a number above 0 and at most 2000" \
+        "$cmd gives the real limit of --km"
+done
+
 finish
