@@ -95,20 +95,24 @@ int vg_surge_params_check(const struct vg_surge_params *p, struct vg_error *err)
     if (p->guard > VG_SURGE_MAX_GUARD)
         return vg_error_set(err, VG_EINVAL, "the guard must be 0 to %d periods",
                             VG_SURGE_MAX_GUARD);
-    if (!isfinite(p->delta) || p->delta <= 0)
-        return vg_error_set(err, VG_EINVAL, "delta must be a number above 0");
-    if (!isfinite(p->h) || p->h <= 0)
-        return vg_error_set(err, VG_EINVAL, "h must be a number above 0");
-    if (!isfinite(p->min_mean) || p->min_mean <= 0)
-        return vg_error_set(err, VG_EINVAL, "the minimum mean must be a number above 0");
-    if (!isfinite(p->lambda) || p->lambda <= 0 || p->lambda > 1)
+    /* The upper bounds keep every score and threshold finite (a count of incidents is far
+     * below them); !(x > 0) also refuses NaN. */
+    if (!(p->delta > 0) || p->delta > 100)
+        return vg_error_set(err, VG_EINVAL, "delta must be above 0 and at most 100");
+    if (!(p->h > 0) || p->h > 1e6)
+        return vg_error_set(err, VG_EINVAL, "h must be above 0 and at most 1000000");
+    if (!(p->min_mean > 0) || p->min_mean > 1e9)
+        return vg_error_set(err, VG_EINVAL,
+                            "the minimum mean must be above 0 and at most 1000000000");
+    if (!(p->lambda > 0) || p->lambda > 1)
         return vg_error_set(err, VG_EINVAL, "lambda must be above 0 and at most 1");
-    if (!isfinite(p->L) || p->L <= 0)
-        return vg_error_set(err, VG_EINVAL, "L must be a number above 0");
-    if (!isfinite(p->min_sd) || p->min_sd <= 0)
-        return vg_error_set(err, VG_EINVAL, "the minimum sd must be a number above 0");
-    if (!isfinite(p->c_limit) || p->c_limit < 0 || !isfinite(p->c3_limit) || p->c3_limit < 0)
-        return vg_error_set(err, VG_EINVAL, "the EARS limits must be numbers of at least 0");
+    if (!(p->L > 0) || p->L > 100)
+        return vg_error_set(err, VG_EINVAL, "L must be above 0 and at most 100");
+    if (!(p->min_sd > 0) || p->min_sd > 1e9)
+        return vg_error_set(err, VG_EINVAL,
+                            "the minimum sd must be above 0 and at most 1000000000");
+    if (!(p->c_limit >= 0) || p->c_limit > 1e6 || !(p->c3_limit >= 0) || p->c3_limit > 1e6)
+        return vg_error_set(err, VG_EINVAL, "the EARS limits must be from 0 to 1000000");
     return 0;
 }
 
@@ -150,8 +154,10 @@ static void cusum(const struct vg_surge_params *p, const double *x, size_t n,
         double mu0, sd;
         mean_sd(x, t - p->guard - p->baseline, p->baseline, &mu0, &sd);
         double m = mu0 > p->min_mean ? mu0 : p->min_mean;
-        double mu1 = m + p->delta * sqrt(m);
-        double k = (mu1 - m) / (log(mu1) - log(m));
+        /* k = (mu1 - mu0) / ln(mu1 / mu0) with mu1 = mu0 + d: written with log1p, which keeps
+         * it exact when d is small beside mu0 (then k tends to mu0). */
+        double d = p->delta * sqrt(m);
+        double k = d / m > 0 ? d / log1p(d / m) : m;
         s = s + x[t] - k;
         if (s < 0)
             s = 0;

@@ -188,8 +188,8 @@ usage_error "an unknown period" "fortnight" --period fortnight
 usage_error "years are too few for surges" "week or month" --period year
 usage_error "an unknown method" "farrington" --period week --method farrington
 usage_error "an empty method in a list" "unknown method" --period week --method cusum,
-usage_error "h = 0" "h must be a number above 0" --period week --h 0
-usage_error "h < 0" "h must be a number above 0" --period week --h -3
+usage_error "h = 0" "h must be above 0 and at most 1000000" --period week --h 0
+usage_error "h < 0" "h must be above 0 and at most 1000000" --period week --h -3
 usage_error "h not a number" "'five'" --period week --h five
 usage_error "h not finite" "'inf'" --period week --h inf
 usage_error "delta = 0" "delta" --period week --delta 0
@@ -198,6 +198,24 @@ usage_error "baseline not a whole number" "'8.5'" --period week --baseline 8.5
 usage_error "a negative guard" "'-1'" --period week --guard -1
 usage_error "lambda above 1" "lambda" --period week --lambda 1.5
 usage_error "L = 0" "L must be" --period week --L 0
+usage_error "delta past 100" "delta must be above 0 and at most 100" --period week --delta 101
+usage_error "a huge L" "L must be above 0 and at most 100" --period week --method ewma --L 1e308
+usage_error "a huge minimum mean" "the minimum mean must be above 0 and at most 1000000000" \
+    --period week --min-mean 1e300
+
+# A shift too small to tell from the baseline still gives numbers, and valid JSON.
+run "$VIGIL" --db "$DB" analyze surge --period month --delta 1e-20 --all --format json
+check_status 0 "--delta 1e-20: exit 0"
+check_eq "ok" "$(printf '%s' "$OUT" | python3 -c '
+import json, math, sys
+doc = json.load(sys.stdin)
+def walk(v):
+    if isinstance(v, float) and not math.isfinite(v):
+        raise SystemExit("not finite: %r" % v)
+    for w in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else []):
+        walk(w)
+walk(doc)
+print("ok")' 2>&1)" "--delta 1e-20 --all --format json is valid JSON with finite numbers"
 usage_error "min-sd = 0" "minimum sd" --period week --min-sd 0
 usage_error "min-mean < 0" "minimum mean" --period week --min-mean -1
 usage_error "an unknown format" "svg" --period week --format svg

@@ -103,6 +103,17 @@ static void test_cusum_step(void **state)
     near(out[8].score, 3 * (9 - k), "S", 8);
     assert_int_equal(out[8].alarm, 1);
     near(out[9].score, 0, "S", 9);
+
+    /* A shift too small to tell from mu0 (delta 1e-20): k is mu0 itself, not 0/0, so the
+     * scores stay numbers: S = 9 - 4 = 5 at t = 6 (an alarm at h = 5), and so on. */
+    p.h = 5;
+    p.delta = 1e-20;
+    run(VG_SURGE_CUSUM, &p, x, N(x), out);
+    for (size_t t = 6; t < N(x); t++)
+        assert_true(isfinite(out[t].score));
+    near(out[6].score, 5, "S", 6);
+    assert_int_equal(out[6].alarm, 1);
+    near(out[7].score, 5, "S", 7);
 }
 
 static void test_cusum_zero_baseline(void **state)
@@ -337,6 +348,14 @@ static void test_bad_input(void **state)
     BAD(guard, VG_SURGE_MAX_GUARD + 1);
     BAD(c_limit, -1);
     BAD(c3_limit, NAN);
+    /* upper bounds, which keep every score and threshold finite */
+    BAD(delta, 101);
+    BAD(delta, 1e300);
+    BAD(h, 2e6);
+    BAD(min_mean, 1e300);
+    BAD(L, 1e308);
+    BAD(min_sd, 1e10);
+    BAD(c_limit, 1e7);
 #undef BAD
 
     vg_surge_params_init(&p);
