@@ -38,6 +38,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -740,6 +741,8 @@ static int check_input(const double *x, const double *y, const double *value, si
     if (!(band > 0) || !isfinite(band))
         return vg_error_set(err, VG_EINVAL, "the distance band must be a positive number, not %g",
                             band);
+    if (!(band * band >= DBL_MIN)) /* squared distances are compared */
+        return vg_error_set(err, VG_EINVAL, "the distance band %g is too small", band);
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(x[i]) || !isfinite(y[i]))
             return vg_error_set(err, VG_EINVAL,

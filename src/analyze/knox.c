@@ -49,6 +49,7 @@
 #include "vigil/select.h"
 
 #include <errno.h>
+#include <float.h>
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
@@ -568,6 +569,22 @@ static int pairs_build(struct pairs *p, const double *const pts[3], size_t n, do
     }
     vg_free(cp);
     cp = NULL;
+    /* A distance tiny beside the spread of the points puts many points in the clamped cells of
+     * the grid's edge (CELL_LIMIT), where every pair is compared whether close or not: quadratic
+     * time. Refused when the pairs within cells pass four times the cap on close pairs (a
+     * sound grid keeps them within a small multiple of the close ones). */
+    uint64_t within = 0;
+    for (size_t r = 0; r < nruns; r++) {
+        uint64_t len = runs[r].end - runs[r].begin;
+        within += len * (len - 1) / 2;
+    }
+    if (within / 4 > p->max) {
+        rc = vg_error_set(err, VG_ETOOBIG,
+                          "the distance %g is too small for how far apart the events are: %llu "
+                          "pairs would be compared one by one; take a larger distance",
+                          p->threshold, (unsigned long long)within);
+        goto fail;
+    }
     fill(g, p->order, n, fill_ctx);
 
     for (size_t r = 0; r < nruns; r++) {
@@ -767,6 +784,8 @@ int vg_knox_run(const double *x, const double *y, const double *t, size_t n,
             return vg_error_set(err, VG_EINVAL,
                                 "event %zu: a coordinate or time is not a finite number", i + 1);
 
+    if (!(o->space * o->space >= DBL_MIN)) /* squared distances are compared */
+        return vg_error_set(err, VG_EINVAL, "the distance %g is too small", o->space);
     p.max = o->max_pairs ? o->max_pairs : VG_KNOX_MAX_PAIRS_DEFAULT;
     p.threshold = o->space;
     g.metric = PLANAR;
@@ -963,8 +982,16 @@ static void fill_sphere(struct geom *g, const uint32_t *order, size_t n, const v
     const struct sphere_ctx *s = ctx;
     const double rad = M_PI / 180;
     for (size_t a = 0; a < n; a++) {
-        g->a[a] = s->lat[order[a]] * rad;
-        g->b[a] = s->lon[order[a]] * rad;
+        /* One place, one pair of coordinates: the meridian 180 is -180 and a pole has longitude
+         * 0, so that two events there are at distance 0, "the same location" (the haversine of
+         * 10,180 and 10,-180 is 1e-12 km, not 0). */
+        double la = s->lat[order[a]], lo = s->lon[order[a]];
+        if (lo == 180)
+            lo = -180;
+        if (la == 90 || la == -90)
+            lo = 0;
+        g->a[a] = la * rad;
+        g->b[a] = lo * rad;
         g->c[a] = cos(g->a[a]);
     }
 }

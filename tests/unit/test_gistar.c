@@ -254,8 +254,9 @@ static void test_bad_input(void **state)
     assert_int_equal(vg_gistar_run(x, y, v, 1, 1.0, NULL, z, p, NULL, &err), VG_EINVAL);
     assert_non_null(strstr(err.message, "at least 2 points"));
 
-    const double bands[] = {0.0, -1.0, NAN, INFINITY};
-    for (size_t b = 0; b < 4; b++) {
+    /* 1e-170: its square is 0, which would make every pair a neighbour of none but itself */
+    const double bands[] = {0.0, -1.0, NAN, INFINITY, 1e-170};
+    for (size_t b = 0; b < 5; b++) {
         vg_error_clear(&err);
         assert_int_equal(vg_gistar_run(x, y, v, 3, bands[b], NULL, z, p, NULL, &err), VG_EINVAL);
         assert_non_null(strstr(err.message, "band"));

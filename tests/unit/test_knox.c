@@ -216,7 +216,7 @@ static void test_brute_force_extremes(void **state)
     const double by[] = {0, 0, 0, 0, 3, 3, 1e12, 1e12};
     const double bt[] = {0, 0, 0, 0, 1, 2, 3, 4};
     check_against_brute(bx, by, bt, 8, 1, 1);
-    check_against_brute(bx, by, bt, 8, 1e-300, 10);
+    check_against_brute(bx, by, bt, 8, 1e-150, 10);
     check_against_brute(bx, by, bt, 8, 3e12, 10);
     /* Two events. */
     check_against_brute(bx + 4, by + 4, bt + 4, 2, 1, 1);
@@ -776,6 +776,81 @@ static void test_table_hand_example(void **state)
     vg_knox_table_destroy(t);
 }
 
+static void test_table_antimeridian_and_poles(void **state)
+{
+    (void)state;
+    /* The same place written two ways: 10,180 and 10,-180; the north pole at longitudes 0 and
+     * 120; the south pole at -45 and 180. Each pair is "the same location", not 0-1 km. */
+    const double lat[] = {10, 10, 90, 90, -90, -90}, lon[] = {180, -180, 0, 120, -45, 180};
+    const int32_t day[] = {0, 0, 0, 0, 0, 0};
+    struct vg_knox_table_opts o;
+    vg_knox_table_opts_init(&o);
+    o.band_km = 1;
+    o.space_bands = 1;
+    o.band_days = 1;
+    o.time_bands = 1;
+    o.permutations = 9;
+    o.threads = 1;
+    struct vg_knox_table *t = table_ok(lat, lon, day, 6, &o);
+    /* rows: same location, 0-1 km, beyond; columns: 0-1 day, beyond */
+    assert_int_equal(t->cells[0 * 2 + 0].observed, 3);
+    assert_int_equal(t->cells[1 * 2 + 0].observed, 0);
+    assert_int_equal(t->cells[2 * 2 + 0].observed, 12);
+    vg_knox_table_destroy(t);
+}
+
+static void test_distance_too_small_for_the_spread(void **state)
+{
+    (void)state;
+    /* 3,000 events spread over 1,000,000 units and a distance of 1e-9: the grid would need 10^15
+     * cells a side, its edge cells are merged, and all 4.5 million pairs in them would be
+     * compared one by one. With a cap of 1,000 close pairs that is refused at once. */
+    enum { N3 = 3000 };
+    static double x[N3], y[N3], t[N3];
+    for (int i = 0; i < N3; i++)
+        x[i] = i * (1e6 / N3), y[i] = 0, t[i] = i;
+    struct vg_knox_opts o;
+    vg_knox_opts_init(&o);
+    o.space = 1e-9;
+    o.time = 1;
+    o.permutations = 9;
+    o.max_pairs = 1000;
+    struct vg_knox_result r;
+    struct vg_error err;
+    vg_error_clear(&err);
+    int krc = vg_knox_run(x, y, t, N3, &o, &r, NULL, &err);
+    if (krc != VG_ETOOBIG)
+        fail_msg("run: %d %s", krc, err.message);
+    assert_non_null(strstr(err.message, "too small for how far apart the events are"));
+    /* The same events with a distance that suits them: no pair is close, and it runs. */
+    o.space = 1;
+    assert_int_equal(vg_knox_run(x, y, t, N3, &o, &r, NULL, &err), 0);
+    assert_int_equal(r.close_space, 0);
+    /* A distance whose square is not a normal number: refused (1.5e-170 apart would be close). */
+    o.space = 1e-170;
+    assert_int_equal(vg_knox_run(x, y, t, 3, &o, &r, NULL, &err), VG_EINVAL);
+    /* On the sphere: a band of a millionth of a millimetre for 100 events across the globe. */
+    enum { NS = 100 };
+    double lat[NS], lon[NS];
+    int32_t day[NS];
+    for (int i = 0; i < NS; i++)
+        lat[i] = -80 + 1.6 * i, lon[i] = -179 + 3.58 * i, day[i] = i;
+    struct vg_knox_table_opts to;
+    vg_knox_table_opts_init(&to);
+    to.band_km = 1e-12;
+    to.space_bands = 1;
+    to.band_days = 1;
+    to.time_bands = 1;
+    to.permutations = 9;
+    to.max_pairs = 10;
+    to.threads = 1;
+    struct vg_knox_table *tab = NULL;
+    int trc = vg_knox_table_create(lat, lon, day, NS, &to, &tab, &err);
+    if (trc != VG_ETOOBIG)
+        fail_msg("table: %d %s", trc, err.message);
+    assert_null(tab);
+}
+
 static void test_table_errors(void **state)
 {
     (void)state;
@@ -836,6 +911,8 @@ int main(void)
         cmocka_unit_test(test_haversine),
         cmocka_unit_test(test_table_against_brute_force),
         cmocka_unit_test(test_table_hand_example),
+        cmocka_unit_test(test_table_antimeridian_and_poles),
+        cmocka_unit_test(test_distance_too_small_for_the_spread),
         cmocka_unit_test(test_table_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
