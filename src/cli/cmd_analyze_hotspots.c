@@ -38,7 +38,8 @@ static void help(void)
          "                             correction\n"
          "  --density                  output the kernel density (incidents per km2)\n"
          "                             instead of hot spots\n"
-         "  --bandwidth-km KM          kernel bandwidth for --density (default: the band)\n"
+         "  --bandwidth-km KM          kernel bandwidth for --density, at least the cell\n"
+         "                             side (default: the band)\n"
          "  --centre LAT,LON           centre of the projection (default: the centre of\n"
          "                             the incidents)\n"
          "  --threads N                threads for the Gi* sums, 1 to 64 (default: one per\n"
@@ -193,6 +194,17 @@ int cmd_analyze_hotspots(struct cli *cli, int argc, char **argv)
         return cli_usage_error(cmd, "--bandwidth-km goes with --density");
     if (opts.density && (opts.all_cells || opts.no_fdr))
         return cli_usage_error(cmd, "--all-cells and --no-fdr are for hot spots, not --density");
+    if (opts.density) {
+        /* The library refuses it too (VG_EINVAL); here it is a mistake on the command line. */
+        double cell = opts.cell_km != 0 ? opts.cell_km : VG_HOTSPOT_DEFAULT_CELL_KM;
+        double band = opts.band_km != 0 ? opts.band_km : VG_HOTSPOT_DEFAULT_BAND_CELLS * cell;
+        double h = opts.bandwidth_km != 0 ? opts.bandwidth_km : band;
+        if (h < cell)
+            return cli_usage_error(cmd,
+                                   "the bandwidth (%g km) must be at least the cell side (%g km) "
+                                   "for a density surface",
+                                   h, cell);
+    }
 
     struct vg_store *store = NULL;
     struct vg_cube *cube = NULL;

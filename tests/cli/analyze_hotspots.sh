@@ -163,6 +163,11 @@ usage_error "a band of zero" "--band-km must be a positive number of km, not '0'
 usage_error "a negative band" "--band-km must be a positive number of km, not '-1'" --band-km -1
 usage_error "a NaN bandwidth" "--bandwidth-km must be a positive number of km, not 'nan'" --density --bandwidth-km nan
 usage_error "a bandwidth without --density" "--bandwidth-km goes with --density" --bandwidth-km 5
+usage_error "a bandwidth narrower than a cell" \
+    "the bandwidth (5 km) must be at least the cell side (20 km) for a density surface" \
+    --density --cell-km 20 --bandwidth-km 5
+usage_error "a band, and so a bandwidth, narrower than a cell" \
+    "the bandwidth (8 km) must be at least the cell side (10 km)" --density --band-km 8
 usage_error "--all-cells with --density" "are for hot spots" --density --all-cells
 usage_error "a centre out of range" "--centre must be LAT,LON" --centre 95,10
 usage_error "an unknown format" "unknown format 'kml'" --format kml

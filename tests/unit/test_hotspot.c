@@ -417,6 +417,13 @@ static void test_unlocated_and_errors(void **state)
     o.density = 1;
     assert_int_equal(vg_hotspot_run_points(pl->lat, pl->lon, pl->n, &o, &r, &err), VG_ETOOBIG);
     assert_non_null(strstr(err.message, "--bandwidth-km"));
+    /* a bandwidth narrower than a cell, for a density surface */
+    o = opts_at_origin(20, 30);
+    o.density = 1;
+    o.bandwidth_km = 5;
+    assert_int_equal(vg_hotspot_run_points(pl->lat, pl->lon, pl->n, &o, &r, &err), VG_EINVAL);
+    assert_non_null(strstr(err.message, "at least the cell side"));
+    assert_null(r);
     o = opts_at_origin(10, 30);
     o.have_centre = 1;
     o.centre_lat = 91;
