@@ -621,6 +621,21 @@ fail:
 
 /* ---- permutations ---- */
 
+/* Each permutation walks the whole list of pairs close in space: the two caps apart (pairs and
+ * permutations) still allow 10^13 steps, hours of work. Their product is capped too. */
+#define MAX_PERM_STEPS 1e11
+
+static int work_check(size_t pairs, uint32_t permutations, struct vg_error *err)
+{
+    double steps = (double)pairs * (double)permutations;
+    if (steps > MAX_PERM_STEPS)
+        return vg_error_set(err, VG_ETOOBIG,
+                            "%zu pairs close in space times %u permutations is more than %.0e "
+                            "steps; take fewer permutations or a smaller distance",
+                            pairs, permutations, MAX_PERM_STEPS);
+    return 0;
+}
+
 static unsigned thread_count(unsigned asked, uint32_t permutations)
 {
     long t = asked;
@@ -830,6 +845,8 @@ int vg_knox_run(const double *x, const double *y, const double *t, size_t n,
     r.p_monte_carlo = NAN;
     r.perm_mean = NAN;
 
+    if ((rc = work_check(p.len, o->permutations, err)))
+        goto fail;
     if (o->permutations) {
         struct knox_shared sh;
         unsigned nthreads = thread_count(o->threads, o->permutations);
@@ -1086,6 +1103,8 @@ int vg_knox_table_create(const double *lat, const double *lon, const int32_t *da
     vg_free(g.b);
     vg_free(g.c);
     g.a = g.b = g.c = NULL;
+    if ((rc = work_check(p.len, o->permutations, err)))
+        goto fail;
 
     /* Time bands: gap 0..T in column 0, then c T + 1 .. (c + 1) T in column c. */
     uint32_t T = o->band_days, maxdt = K * T;

@@ -851,6 +851,44 @@ static void test_distance_too_small_for_the_spread(void **state)
     assert_null(tab);
 }
 
+static void test_permutation_work_capped(void **state)
+{
+    (void)state;
+    /* 2,000 events at one spot: 1,999,000 pairs close in space, each within both caps; with
+     * 100,000 permutations that is 2e11 steps, refused before any is taken. */
+    enum { NW = 2000 };
+    static double x[NW], y[NW], t[NW];
+    static double lat[NW], lon[NW];
+    static int32_t day[NW];
+    for (int i = 0; i < NW; i++)
+        x[i] = y[i] = lat[i] = lon[i] = 0, t[i] = day[i] = i % 50;
+    struct vg_knox_opts o;
+    vg_knox_opts_init(&o);
+    o.space = 1;
+    o.time = 1;
+    o.permutations = VG_KNOX_MAX_PERMUTATIONS;
+    struct vg_knox_result r;
+    struct vg_error err;
+    vg_error_clear(&err);
+    assert_int_equal(vg_knox_run(x, y, t, NW, &o, &r, NULL, &err), VG_ETOOBIG);
+    assert_non_null(strstr(err.message, "1999000 pairs close in space times 100000 permutations"));
+    struct vg_knox_table_opts to;
+    vg_knox_table_opts_init(&to);
+    to.band_km = 1;
+    to.space_bands = 1;
+    to.band_days = 1;
+    to.time_bands = 1;
+    to.permutations = VG_KNOX_MAX_PERMUTATIONS;
+    struct vg_knox_table *tab = NULL;
+    assert_int_equal(vg_knox_table_create(lat, lon, day, NW, &to, &tab, &err), VG_ETOOBIG);
+    assert_null(tab);
+    /* 9 permutations of the same: 1.8e7 steps, fine */
+    o.permutations = 9;
+    o.threads = 1;
+    assert_int_equal(vg_knox_run(x, y, t, NW, &o, &r, NULL, &err), 0);
+    assert_int_equal(r.close_space, 1999000);
+}
+
 static void test_table_errors(void **state)
 {
     (void)state;
@@ -913,6 +951,7 @@ int main(void)
         cmocka_unit_test(test_table_hand_example),
         cmocka_unit_test(test_table_antimeridian_and_poles),
         cmocka_unit_test(test_distance_too_small_for_the_spread),
+        cmocka_unit_test(test_permutation_work_capped),
         cmocka_unit_test(test_table_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
