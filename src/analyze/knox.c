@@ -571,12 +571,17 @@ static int pairs_build(struct pairs *p, const double *const pts[3], size_t n, do
     cp = NULL;
     /* A distance tiny beside the spread of the points puts many points in the clamped cells of
      * the grid's edge (CELL_LIMIT), where every pair is compared whether close or not: quadratic
-     * time. Refused when the pairs within cells pass four times the cap on close pairs (a
-     * sound grid keeps them within a small multiple of the close ones). */
+     * time. Refused when the pairs within those cells pass four times the cap on close pairs.
+     * (Many events at one place fill a sound cell instead: its pairs are close, and the cap on
+     * close pairs answers for them.) */
     uint64_t within = 0;
     for (size_t r = 0; r < nruns; r++) {
+        int clamped = 0;
+        for (int k = 0; k < 3; k++)
+            clamped |= runs[r].c[k] == (int32_t)CELL_LIMIT;
         uint64_t len = runs[r].end - runs[r].begin;
-        within += len * (len - 1) / 2;
+        if (clamped) /* a merged cell; a sound one holds close pairs the cap counts */
+            within += len * (len - 1) / 2;
     }
     if (within / 4 > p->max) {
         rc = vg_error_set(err, VG_ETOOBIG,

@@ -822,6 +822,13 @@ static void test_distance_too_small_for_the_spread(void **state)
     if (krc != VG_ETOOBIG)
         fail_msg("run: %d %s", krc, err.message);
     assert_non_null(strstr(err.message, "too small for how far apart the events are"));
+    /* Events all at one spot fill one sound cell: their pairs are close, and past the cap the
+     * message says the distance is too large for them, not too small. */
+    static double same[N3];
+    int same_rc = vg_knox_run(same, same, t, N3, &o, &r, NULL, &err);
+    assert_int_equal(same_rc, VG_ETOOBIG);
+    assert_null(strstr(err.message, "too small"));
+    assert_non_null(strstr(err.message, "1000 pairs"));
     /* The same events with a distance that suits them: no pair is close, and it runs. */
     o.space = 1;
     assert_int_equal(vg_knox_run(x, y, t, N3, &o, &r, NULL, &err), 0);
