@@ -730,6 +730,22 @@ static void test_table_against_brute_force(void **state)
     vg_knox_table_destroy(NULL);
 }
 
+/* Table options: bands of W km (S of them) and of T days (K of them), B permutations, one
+ * thread. */
+static struct vg_knox_table_opts table_opts(double W, uint32_t S, uint32_t T, uint32_t K,
+                                            uint32_t B)
+{
+    struct vg_knox_table_opts o;
+    vg_knox_table_opts_init(&o);
+    o.band_km = W;
+    o.space_bands = S;
+    o.band_days = T;
+    o.time_bands = K;
+    o.permutations = B;
+    o.threads = 1;
+    return o;
+}
+
 static void test_table_hand_example(void **state)
 {
     (void)state;
@@ -741,14 +757,7 @@ static void test_table_hand_example(void **state)
      * With W = 1 km, S = 2, T = 7 days, K = 2. */
     const double lat[] = {0, 0, 0, 0}, lon[] = {0, 0, 0.001, 1};
     const int32_t day[] = {0, 0, 3, 8};
-    struct vg_knox_table_opts o;
-    vg_knox_table_opts_init(&o);
-    o.band_km = 1;
-    o.space_bands = 2;
-    o.band_days = 7;
-    o.time_bands = 2;
-    o.permutations = 30;
-    o.threads = 1;
+    struct vg_knox_table_opts o = table_opts(1, 2, 7, 2, 30);
     struct vg_knox_table *t = table_ok(lat, lon, day, 4, &o);
     static const uint64_t want[4][3] = {
         {1, 0, 0}, /* same location */
@@ -783,14 +792,7 @@ static void test_table_antimeridian_and_poles(void **state)
      * 120; the south pole at -45 and 180. Each pair is "the same location", not 0-1 km. */
     const double lat[] = {10, 10, 90, 90, -90, -90}, lon[] = {180, -180, 0, 120, -45, 180};
     const int32_t day[] = {0, 0, 0, 0, 0, 0};
-    struct vg_knox_table_opts o;
-    vg_knox_table_opts_init(&o);
-    o.band_km = 1;
-    o.space_bands = 1;
-    o.band_days = 1;
-    o.time_bands = 1;
-    o.permutations = 9;
-    o.threads = 1;
+    struct vg_knox_table_opts o = table_opts(1, 1, 1, 1, 9);
     struct vg_knox_table *t = table_ok(lat, lon, day, 6, &o);
     /* rows: same location, 0-1 km, beyond; columns: 0-1 day, beyond */
     assert_int_equal(t->cells[0 * 2 + 0].observed, 3);
@@ -842,15 +844,8 @@ static void test_distance_too_small_for_the_spread(void **state)
     int32_t day[NS];
     for (int i = 0; i < NS; i++)
         lat[i] = -80 + 1.6 * i, lon[i] = -179 + 3.58 * i, day[i] = i;
-    struct vg_knox_table_opts to;
-    vg_knox_table_opts_init(&to);
-    to.band_km = 1e-12;
-    to.space_bands = 1;
-    to.band_days = 1;
-    to.time_bands = 1;
-    to.permutations = 9;
+    struct vg_knox_table_opts to = table_opts(1e-12, 1, 1, 1, 9);
     to.max_pairs = 10;
-    to.threads = 1;
     struct vg_knox_table *tab = NULL;
     int trc = vg_knox_table_create(lat, lon, day, NS, &to, &tab, &err);
     if (trc != VG_ETOOBIG)
@@ -879,13 +874,7 @@ static void test_permutation_work_capped(void **state)
     vg_error_clear(&err);
     assert_int_equal(vg_knox_run(x, y, t, NW, &o, &r, NULL, &err), VG_ETOOBIG);
     assert_non_null(strstr(err.message, "1999000 pairs close in space times 100000 permutations"));
-    struct vg_knox_table_opts to;
-    vg_knox_table_opts_init(&to);
-    to.band_km = 1;
-    to.space_bands = 1;
-    to.band_days = 1;
-    to.time_bands = 1;
-    to.permutations = VG_KNOX_MAX_PERMUTATIONS;
+    struct vg_knox_table_opts to = table_opts(1, 1, 1, 1, VG_KNOX_MAX_PERMUTATIONS);
     struct vg_knox_table *tab = NULL;
     assert_int_equal(vg_knox_table_create(lat, lon, day, NW, &to, &tab, &err), VG_ETOOBIG);
     assert_null(tab);
