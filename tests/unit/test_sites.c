@@ -831,6 +831,21 @@ static int read_answers(struct tu_store *f, const struct vg_risk_scales *scales,
     return vg_assess_file_read_mem(f->s, text, len, "ans.csv", &o, st, err);
 }
 
+/* Reads the answers in text, which must succeed with these counts; the rejects go to *rj. */
+static void expect_answers(struct tu_store *f, const struct vg_risk_scales *scales,
+                           const char *text, size_t len, struct rejects *rj, long rows, long stored,
+                           long rejected)
+{
+    struct vg_assess_file_stats st;
+    struct vg_error err;
+    int rc = read_answers(f, scales, text, len, rj, &st, &err);
+    if (rc)
+        fail_msg("reading the answers: %s", err.message);
+    if (st.rows != rows || st.stored != stored || st.rejected != rejected)
+        fail_msg("%ld rows, %ld stored, %ld rejected; expected %ld, %ld, %ld", st.rows, st.stored,
+                 st.rejected, rows, stored, rejected);
+}
+
 #define ANSWERS_SQL                                                                                \
     "SELECT group_concat(item || ':' || status || ':' || coalesce(notes, ''), '|') FROM (SELECT "  \
     "* FROM site_assessments ORDER BY item)"
@@ -843,7 +858,6 @@ static void test_assess_file_shape(void **state)
     struct vg_risk_scales *scales = load_scales();
     import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Heathrow,51.47,-0.46,LHR\n");
     struct rejects rj;
-    struct vg_assess_file_stats st;
     struct vg_error err;
     char got[512];
     /* a stray quote in the perimeter notes swallowed two rows, and a six-field row was stored */
@@ -852,10 +866,7 @@ static void test_assess_file_shape(void **state)
                        "LHR,cctv,met,ok\n"
                        "LHR,patrols,gap,\"none\"\n"
                        "LHR,vehicle_barriers,met,,extra,fields\n";
-    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), 0);
-    assert_int_equal(st.rows, 4);
-    assert_int_equal(st.stored, 2);
-    assert_int_equal(st.rejected, 2);
+    expect_answers(f, scales, text, strlen(text), &rj, 4, 2, 2);
     assert_int_equal(rj.n, 2);
     expect_reject(&rj, 0, 2, "", "closes before other text: a stray quote; reading resumes");
     assert_string_equal(rj.raw[0], "LHR,perimeter,gap,\"fence damaged");
@@ -876,10 +887,7 @@ static void test_assess_file_shape(void **state)
            "LHR,staff_training,gap,\"a\n"
            "LHR,communications,met,c,d\n"
            "e\",f,g\n";
-    assert_int_equal(read_answers(f, scales, text, strlen(text), &rj, &st, &err), 0);
-    assert_int_equal(st.rows, 8);
-    assert_int_equal(st.stored, 3);
-    assert_int_equal(st.rejected, 5);
+    expect_answers(f, scales, text, strlen(text), &rj, 8, 3, 5);
     expect_reject(&rj, 0, 2, "", "expected 5 fields as in the header, found 3");
     expect_reject(&rj, 1, 5, "item", "only the notes may hold a line end): a stray quote");
     assert_string_equal(rj.raw[1], "LHR,\"patrols");
@@ -900,8 +908,6 @@ static void test_assess_file_text(void **state)
     struct vg_risk_scales *scales = load_scales();
     import_text(f, "a.csv", VG_SITE_AIRPORT, "id,name,lat,lon,iata\n1,Heathrow,51.47,-0.46,LHR\n");
     struct rejects rj;
-    struct vg_assess_file_stats st;
-    struct vg_error err;
     char got[512];
     static const char text[] = "site,item,status,notes,date\n"
                                "LHR,perimeter,gap,Zaun besch\xe4\x64igt,\n"
@@ -910,10 +916,7 @@ static void test_assess_file_text(void **state)
                                "LHR,patrols,g\0ap,,\n"
                                "LHR,evacuation,met,,2026-01-0\xb9\n"
                                "LHR,vehicle_barriers,gap,Zaun besch\xc3\xa4\x64igt,\n";
-    assert_int_equal(read_answers(f, scales, text, sizeof(text) - 1, &rj, &st, &err), 0);
-    assert_int_equal(st.rows, 6);
-    assert_int_equal(st.stored, 1);
-    assert_int_equal(st.rejected, 5);
+    expect_answers(f, scales, text, sizeof(text) - 1, &rj, 6, 1, 5);
     expect_reject(&rj, 0, 2, "notes", "text is not valid UTF-8");
     expect_reject(&rj, 1, 3, "notes", "the text holds a NUL byte");
     expect_reject(&rj, 2, 4, "site", "text is not valid UTF-8");
