@@ -106,6 +106,7 @@ struct vg_audit_filter {
     int64_t after_seq;  /* only records with a greater seq (the last one a reader already has) */
     const char *actor;  /* only this actor; NULL: any */
     const char *action; /* only this action; NULL: any */
+    const char *org;    /* only the records of this organisation; NULL: any */
     int64_t limit;      /* at most this many records; 0: no limit */
 };
 

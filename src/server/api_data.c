@@ -241,7 +241,9 @@ static int on_audit_record(const struct vg_audit_record *r, void *ctx)
     return 0;
 }
 
-/* The audit log, oldest first, for administrators. */
+/* The audit log, oldest first, for administrators: the records of their own organisation only
+ * (another organisation's records would tell of its reports, readers and searches). The host's
+ * operator reads the whole log with `vigil audit list`. */
 unsigned api_get_audit(struct call *c)
 {
     struct vg_audit_filter f = {0};
@@ -253,6 +255,7 @@ unsigned api_get_audit(struct call *c)
         return status;
     f.actor = http_param(c->p, "actor");
     f.action = http_param(c->p, "action");
+    f.org = c->who->org;
     f.limit = pg.limit + 1;
     if (!(pg.records = json_array()))
         return http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");

@@ -476,13 +476,15 @@ int vg_audit_list(struct vg_store *s, const struct vg_audit_filter *f,
         return vg_error_set(err, VG_EINVAL, "the audit filter has a negative seq or limit");
     if (sqlite3_prepare_v2(db,
                            SELECT_COLUMNS "WHERE seq > ?1 AND (?2 IS NULL OR actor = ?2) "
-                                          "AND (?3 IS NULL OR action = ?3) ORDER BY seq LIMIT ?4",
+                                          "AND (?3 IS NULL OR action = ?3) "
+                                          "AND (?5 IS NULL OR org = ?5) ORDER BY seq LIMIT ?4",
                            -1, &st, NULL) != SQLITE_OK)
         return db_fail(db, err, "cannot read the audit log");
     sqlite3_bind_int64(st, 1, f->after_seq);
     bind_field(st, 2, f->actor, f->actor ? strlen(f->actor) : 0);
     bind_field(st, 3, f->action, f->action ? strlen(f->action) : 0);
     sqlite3_bind_int64(st, 4, f->limit > 0 ? f->limit : -1);
+    bind_field(st, 5, f->org, f->org ? strlen(f->org) : 0);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         struct vg_audit_record rec;
         const char **text[NFIELDS] = {&rec.at,     &rec.actor,   &rec.org,   &rec.action,

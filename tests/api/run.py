@@ -446,6 +446,17 @@ def access_matrix(port, keys, check, db):
     check(status == 200, "matrix: the author deletes a report", [status, raw])
     status, raw = api(AUTHOR, "GET", "/api/v1/reports/%d" % amber_org["id"])
     check(status == 404, "matrix: a deleted report is 404", [status, raw])
+
+    # The audit log over the API: an administrator reads the records of its own organisation
+    # only (another's would tell of its reports, readers and searches).
+    for org in ORGS:
+        admin = "%s-admin" % org.lower()
+        status, raw = api(admin, "GET", "/api/v1/audit?limit=1000")
+        records = json.loads(raw.decode()).get("records", []) if status == 200 else []
+        others = sorted({r.get("org") for r in records} - {org}, key=str)
+        check(status == 200 and records and not others,
+              "matrix: %s reads the audit records of %s only" % (admin, org),
+              [status, "%d records" % len(records), "other organisations: %r" % others])
     return n, ops
 
 
