@@ -1225,7 +1225,7 @@ static int report_correlations_locked(struct vg_store *s, const struct vg_princi
                                       struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
-    sqlite3_stmt *mine = NULL, *count = NULL, *others = NULL;
+    sqlite3_stmt *mine = NULL, *others = NULL;
     struct access a;
     json_t *list = NULL;
     char *detail = NULL;
@@ -1248,10 +1248,6 @@ static int report_correlations_locked(struct vg_store *s, const struct vg_princi
                            "x WHERE x.type = i.type AND x.normalized = i.normalized) ORDER BY i.id",
                            -1, &mine, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
-                           "SELECT count(DISTINCT report_id) FROM indicators WHERE type = ? AND "
-                           "normalized = ?",
-                           -1, &count, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(db,
                            "SELECT id, report_id FROM indicators WHERE type = ? AND normalized = "
                            "? AND report_id <> ? ORDER BY report_id, id",
                            -1, &others, NULL) != SQLITE_OK)
@@ -1261,37 +1257,59 @@ static int report_correlations_locked(struct vg_store *s, const struct vg_princi
         int64_t ind = sqlite3_column_int64(mine, 0);
         const char *type = (const char *)sqlite3_column_text(mine, 1);
         const char *norm = (const char *)sqlite3_column_text(mine, 2);
-        sqlite3_reset(count);
-        sqlite3_bind_text(count, 1, type, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(count, 2, norm, -1, SQLITE_TRANSIENT);
-        if (sqlite3_step(count) != SQLITE_ROW)
-            goto db;
-        if (sqlite3_column_int64(count, 0) > resolve_cap(cap))
-            continue;
+        /* The value is overlinked when more than cap reports the principal may read hold it
+         * (this one included): counted over readable reports only, so that the cap tells
+         * nothing of reports the principal may not see. The scan stops past the cap. */
+        json_t *found = json_array();
+        if (!found) {
+            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+            goto fail;
+        }
+        int64_t readable = 1, last = 0, last_ok = 0;
         sqlite3_reset(others);
         sqlite3_bind_text(others, 1, type, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(others, 2, norm, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(others, 3, id);
-        int ostep;
-        while ((ostep = sqlite3_step(others)) == SQLITE_ROW) {
+        int ostep = SQLITE_DONE;
+        while (readable <= resolve_cap(cap) && (ostep = sqlite3_step(others)) == SQLITE_ROW) {
             int64_t other_ind = sqlite3_column_int64(others, 0);
             int64_t other = sqlite3_column_int64(others, 1);
-            rc = load_readable(s, p, other, &a, err);
-            if (rc == VG_ENOTFOUND)
+            if (other != last) { /* rows come by report: decide each report once */
+                last = other;
+                rc = load_readable(s, p, other, &a, err);
+                if (rc && rc != VG_ENOTFOUND) {
+                    json_decref(found);
+                    goto fail;
+                }
+                last_ok = rc == 0;
+                if (last_ok) {
+                    access_cleanup(&a);
+                    readable++;
+                }
+                vg_error_clear(err);
+                rc = 0;
+            }
+            if (!last_ok)
                 continue;
-            if (rc)
-                goto fail;
-            access_cleanup(&a);
             json_t *o = json_pack("{s:I,s:s,s:I,s:I}", "indicator", (json_int_t)ind, "type", type,
                                   "other_report", (json_int_t)other, "other_indicator",
                                   (json_int_t)other_ind);
-            if (!o || json_array_append_new(list, o)) {
+            if (!o || json_array_append_new(found, o)) {
+                json_decref(found);
                 rc = vg_error_set(err, VG_ENOMEM, "out of memory");
                 goto fail;
             }
         }
-        if (ostep != SQLITE_DONE)
+        if (readable <= resolve_cap(cap) && ostep != SQLITE_DONE) {
+            json_decref(found);
             goto db;
+        }
+        if (readable <= resolve_cap(cap) && json_array_extend(list, found)) {
+            json_decref(found);
+            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+            goto fail;
+        }
+        json_decref(found);
     }
     if (step != SQLITE_DONE)
         goto db;
@@ -1309,7 +1327,6 @@ done:
     json_decref(list);
     vg_free(detail);
     sqlite3_finalize(mine);
-    sqlite3_finalize(count);
     sqlite3_finalize(others);
     return rc;
 }
@@ -1323,29 +1340,70 @@ static int require_admin(const struct vg_principal *p, const char *what, struct 
     return 0;
 }
 
+/* The number of reports the principal may read among those that hold (type, normalized). */
+static int readable_holders(struct vg_store *s, const struct vg_principal *p, sqlite3_stmt *holders,
+                            const char *type, const char *norm, int64_t *n, struct vg_error *err)
+{
+    struct access a;
+    int rc = 0, step;
+    memset(&a, 0, sizeof(a));
+    *n = 0;
+    sqlite3_reset(holders);
+    sqlite3_bind_text(holders, 1, type, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(holders, 2, norm, -1, SQLITE_TRANSIENT);
+    while ((step = sqlite3_step(holders)) == SQLITE_ROW) {
+        rc = load_readable(s, p, sqlite3_column_int64(holders, 0), &a, err);
+        if (rc == VG_ENOTFOUND) {
+            vg_error_clear(err);
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            return rc;
+        access_cleanup(&a);
+        (*n)++;
+    }
+    return step == SQLITE_DONE ? 0 : db_fail(vg_store_db(s), err);
+}
+
 static int report_overlinked_values_locked(struct vg_store *s, const struct vg_principal *p,
                                            int cap, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *holders = NULL;
     json_t *list = NULL;
+    char *detail = NULL;
     int rc, step;
     if ((rc = require_admin(p, "see overlinked values", err)))
         return rc;
     if (!(list = json_array()))
         return vg_error_set(err, VG_ENOMEM, "out of memory");
+    /* The candidates: values held by more than cap reports in all. Each is then counted over the
+     * reports the administrator may read, and listed only when those pass the cap: the list
+     * tells nothing of reports the administrator may not see. */
     if (sqlite3_prepare_v2(db,
                            "SELECT i.type, i.normalized, count(DISTINCT i.report_id) AS c FROM "
                            "indicators i WHERE NOT EXISTS (SELECT 1 FROM correlation_exclusions x "
                            "WHERE x.type = i.type AND x.normalized = i.normalized) GROUP BY "
                            "i.type, i.normalized HAVING c > ? ORDER BY c DESC, i.type, "
                            "i.normalized LIMIT 1000",
-                           -1, &st, NULL) != SQLITE_OK)
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "SELECT DISTINCT report_id FROM indicators WHERE type = ? AND "
+                           "normalized = ? ORDER BY report_id",
+                           -1, &holders, NULL) != SQLITE_OK)
         goto db;
     sqlite3_bind_int(st, 1, resolve_cap(cap));
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *type = (const char *)sqlite3_column_text(st, 0);
+        const char *norm = (const char *)sqlite3_column_text(st, 1);
+        int64_t n;
+        if ((rc = readable_holders(s, p, holders, type, norm, &n, err)))
+            goto fail;
+        if (n <= resolve_cap(cap))
+            continue;
         json_t *o = json_pack("{s:o,s:o,s:I}", "type", col_text(st, 0), "normalized",
-                              col_text(st, 1), "reports", (json_int_t)sqlite3_column_int64(st, 2));
+                              col_text(st, 1), "reports", (json_int_t)n);
         if (!o || json_array_append_new(list, o)) {
             rc = vg_error_set(err, VG_ENOMEM, "out of memory");
             goto fail;
@@ -1353,7 +1411,9 @@ static int report_overlinked_values_locked(struct vg_store *s, const struct vg_p
     }
     if (step != SQLITE_DONE)
         goto db;
-    if ((rc = record(s, p->user, p->org, "overlinked", 0, NULL, NULL, err)))
+    if ((rc = dump_json(json_pack("{s:I}", "values", (json_int_t)json_array_size(list)), &detail,
+                        err)) ||
+        (rc = record(s, p->user, p->org, "overlinked", 0, NULL, detail, err)))
         goto fail;
     rc = dump_json(json_pack("{s:O}", "values", list), json, err);
     goto done;
@@ -1362,7 +1422,9 @@ db:
 fail:
 done:
     json_decref(list);
+    vg_free(detail);
     sqlite3_finalize(st);
+    sqlite3_finalize(holders);
     return rc;
 }
 

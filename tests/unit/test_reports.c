@@ -654,6 +654,45 @@ static void test_correlations(void **state)
     assert_chain_intact(f->s);
 }
 
+/* The cap and the list of overlinked values count the reports the principal may read, and no
+ * other: otherwise a partner could learn whether a report it may not see holds a value, by
+ * filling reports of its own with it until the cap tips. */
+static void test_correlation_cap_counts_readable_reports(void **state)
+{
+    struct fixture *f = *state;
+    struct vg_error err;
+    char *text = NULL;
+    const char *hidden = ",\"indicators\":[{\"type\":\"phone\",\"value\":\"+32 499 9\"}]";
+    int64_t r1 = make(f, "TLP:AMBER+STRICT", "organisation", hidden); /* Police only */
+    const char *open = "{\"title\":\"p\",\"tlp\":\"TLP:GREEN\",\"distribution\":\"community\","
+                       "\"indicators\":[{\"type\":\"phone\",\"value\":\"+324999\"}]}";
+    int64_t p1 = create_as(f, PAT, open), p2 = create_as(f, PAT, open);
+    /* Partner reads p1 and p2 only: 2 holders, within a cap of 2, so they correlate */
+    json_t *arr = correlate(f, PAT, p1, 2);
+    assert_int_equal(json_array_size(arr), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "other_report")),
+                     p2);
+    json_decref(arr);
+    /* Police reads all three: past the cap of 2 for it */
+    arr = correlate(f, ANA, r1, 2);
+    assert_int_equal(json_array_size(arr), 0);
+    json_decref(arr);
+
+    /* a value held by Police's restricted reports only */
+    make(f, "TLP:AMBER+STRICT", "organisation",
+         ",\"indicators\":[{\"type\":\"phone\",\"value\":\"+32 499 8\"}]");
+    make(f, "TLP:AMBER+STRICT", "organisation",
+         ",\"indicators\":[{\"type\":\"phone\",\"value\":\"+32 499 8\"}]");
+    assert_int_equal(vg_report_overlinked_values(f->s, &f->u[OTH], 1, &text, &err), 0);
+    assert_non_null(strstr(text, "\"normalized\":\"+324999\",\"reports\":2"));
+    assert_null(strstr(text, "+324998"));
+    vg_free(text);
+    assert_int_equal(vg_report_overlinked_values(f->s, &f->u[ADM], 1, &text, &err), 0);
+    assert_non_null(strstr(text, "\"normalized\":\"+324999\",\"reports\":3"));
+    assert_non_null(strstr(text, "\"normalized\":\"+324998\",\"reports\":2"));
+    vg_free(text);
+}
+
 /* ---- retention ---- */
 
 static int collect_due(const struct vg_report_due *d, void *ctx)
@@ -747,6 +786,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_correlation_cap_counts_readable_reports, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
     };
