@@ -783,20 +783,31 @@ int vg_report_create(struct vg_store *s, const struct vg_principal *p, const cha
     if ((rc = vg_store_begin(s, err)))
         goto fail;
     began = 1;
+    /* The id: one past the last ever given (meta 'reports_last_id'), never a deleted report's. */
+    int64_t new_id = 0;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE meta SET value = max(value, coalesce((SELECT max(id) FROM "
+                           "reports), 0)) + 1 WHERE key = 'reports_last_id' RETURNING value",
+                           -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto db;
+    new_id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
     if (sqlite3_prepare_v2(db,
                            "INSERT INTO reports (title, body, tlp, distribution, group_id, "
                            "source_reliability, info_credibility, statement, review_due, "
-                           "author_id, org_id, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, "
-                           "?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+                           "author_id, org_id, created_at, updated_at, id) VALUES (?1, ?2, ?3, "
+                           "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13)",
                            -1, &st, NULL) != SQLITE_OK)
         goto db;
     bind_fields(st, &d);
     sqlite3_bind_int64(st, 10, p->user_id);
     sqlite3_bind_int64(st, 11, p->org_id);
     sqlite3_bind_text(st, 12, at, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 13, new_id);
     if (sqlite3_step(st) != SQLITE_DONE)
         goto db;
-    int64_t new_id = sqlite3_last_insert_rowid(db);
     if ((rc = write_children(db, new_id, &d, err)) ||
         (rc = record(s, p->user, p->org, "create", new_id, NULL, NULL, err)) ||
         (rc = vg_store_commit(s, err)))

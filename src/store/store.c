@@ -223,6 +223,10 @@ static const char *const migrations[] = {
     "  rated_on TEXT NOT NULL,"
     "  PRIMARY KEY (site_id, criterion)"
     ") WITHOUT ROWID;",
+    /* 7: the last report id given, so that an id is never given twice: reports.id alone would
+     * give the id of a deleted last report to the next one, and "report:42" in the audit log
+     * and the event stream would then name two reports (vg_report_create) */
+    "INSERT INTO meta VALUES ('reports_last_id', coalesce((SELECT max(id) FROM reports), 0));",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -693,6 +693,23 @@ static void test_correlation_cap_counts_readable_reports(void **state)
     vg_free(text);
 }
 
+/* An id is never given twice: after the last report is deleted, the next one gets a new id, so
+ * that "report:N" in the audit log and the event stream names one report. */
+static void test_ids_not_reused(void **state)
+{
+    struct fixture *f = *state;
+    struct vg_error err;
+    int64_t a = make(f, "TLP:GREEN", "community", NULL);
+    int64_t b = make(f, "TLP:GREEN", "community", NULL);
+    assert_int_equal(b, a + 1);
+    assert_int_equal(vg_report_delete(f->s, &f->u[ANA], b, "test", &err), 0);
+    int64_t c = make(f, "TLP:GREEN", "community", NULL);
+    assert_int_equal(c, b + 1);
+    assert_int_equal(vg_report_delete(f->s, &f->u[ANA], c, "test", &err), 0);
+    assert_int_equal(vg_report_delete(f->s, &f->u[ANA], a, "test", &err), 0);
+    assert_int_equal(make(f, "TLP:GREEN", "community", NULL), c + 1); /* even from an empty table */
+}
+
 /* ---- retention ---- */
 
 static int collect_due(const struct vg_report_due *d, void *ctx)
@@ -786,6 +803,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ids_not_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlation_cap_counts_readable_reports, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
