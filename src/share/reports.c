@@ -1201,11 +1201,23 @@ static int report_list_locked(struct vg_store *s, const struct vg_principal *p,
     }
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         goto db;
-    det = json_pack("{s:o,s:o,s:o,s:I,s:i,s:I}", "query",
+    /* The record names the reports given out (their ids; at most VG_REPORT_LIST_MAX), so that
+     * the log can answer who saw a report in a listing. */
+    json_t *ids = json_array();
+    for (size_t i = 0; ids && i < json_array_size(list); i++)
+        if (json_array_append(ids, json_object_get(json_array_get(list, i), "id"))) {
+            json_decref(ids);
+            ids = NULL;
+        }
+    if (!ids) {
+        rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+        goto fail;
+    }
+    det = json_pack("{s:o,s:o,s:o,s:I,s:i,s:I,s:o}", "query",
                     q->text ? json_string(q->text) : json_null(), "tlp",
                     q->tlp ? json_string(vg_tlp_name(tlp)) : json_null(), "org",
                     q->org ? json_string(q->org) : json_null(), "after", (json_int_t)q->after_id,
-                    "limit", limit, "returned", (json_int_t)json_array_size(list));
+                    "limit", limit, "returned", (json_int_t)json_array_size(list), "ids", ids);
     if ((rc = dump_json(det, &detail, err)) ||
         (rc = record(s, p->user, p->org, "search", 0, q->purpose, detail, err)))
         goto fail;

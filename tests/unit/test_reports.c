@@ -693,6 +693,26 @@ static void test_correlation_cap_counts_readable_reports(void **state)
     vg_free(text);
 }
 
+/* A listing's audit record names the reports it gave out, and only those. */
+static void test_list_record_names_reports(void **state)
+{
+    struct fixture *f = *state;
+    struct vg_error err;
+    int64_t a = make(f, "TLP:GREEN", "community", NULL);
+    make(f, "TLP:AMBER+STRICT", "organisation", NULL); /* Police only */
+    int64_t c = make(f, "TLP:CLEAR", "all", NULL);
+    json_t *o = list_as(f, PAT, (struct vg_report_query){0});
+    assert_int_equal(json_array_size(json_object_get(o, "reports")), 2);
+    json_decref(o);
+    struct vg_audit_filter flt = {.action = "search"};
+    char last[512] = "";
+    assert_int_equal(vg_audit_list(f->s, &flt, last_read, last, &err), 0);
+    char want[64];
+    snprintf(want, sizeof(want), "\"ids\":[%lld,%lld]", (long long)a, (long long)c);
+    if (!strstr(last, want))
+        fail_msg("the search record '%s' lacks %s", last, want);
+}
+
 /* An id is never given twice: after the last report is deleted, the next one gets a new id, so
  * that "report:N" in the audit log and the event stream names one report. */
 static void test_ids_not_reused(void **state)
@@ -804,6 +824,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_not_reused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_record_names_reports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_correlation_cap_counts_readable_reports, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retention, setup, teardown),
