@@ -43,7 +43,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "VGCUBE1\n"
+#define MAGIC "VGCUBE2\n" /* 2: the header names its database */
 #define CHUNK_ROWS 65536
 #define NTEXT 7 /* text dimensions: VG_DIM_COUNTRY .. VG_DIM_SOURCE */
 #define TEXT0 VG_DIM_COUNTRY
@@ -68,6 +68,7 @@ struct header {
     uint64_t nrows;
     int64_t version, rewrites;
     int64_t max_id;
+    int64_t database; /* meta 'database_id' of the database it was built from */
     uint64_t col_off[NCOLS];
     uint64_t dict_off[NTEXT];
     uint64_t file_size;
@@ -86,6 +87,29 @@ struct vg_cube {
     struct vg_cube_columns cols;
     struct dict_view dict[NTEXT];
 };
+
+/* The identity of the store's database (meta 'database_id', store migration 7): a cube built
+ * from another database with the same counters (a copy put beside it, a restore) is not its cube.
+ */
+static int database_of(struct vg_store *s, int64_t *id, struct vg_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    *id = 0;
+    if (sqlite3_prepare_v2(vg_store_db(s), "SELECT value FROM meta WHERE key = 'database_id'", -1,
+                           &st, NULL) != SQLITE_OK)
+        return vg_error_set(err, VG_EDB, "cannot read the database's identity: %s",
+                            sqlite3_errmsg(vg_store_db(s)));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+/* The cube c is current for these counters of this database. */
+static int current(const struct vg_cube *c, int64_t version, int64_t rewrites, int64_t database)
+{
+    return c->h->version == version && c->h->rewrites == rewrites && c->h->database == database;
+}
 
 /* ---- dimensions ---- */
 
@@ -188,8 +212,9 @@ static int map_file(const char *path, struct vg_cube **out)
         uint32_t n;
         memcpy(&n, base + off, 4);
         uint64_t offs_at = off + 8;
-        if (n > (c->map_len - offs_at) / 8 - 1)
-            goto fail;
+        if (c->map_len - offs_at < 8 || n > (c->map_len - offs_at) / 8 - 1)
+            goto fail; /* the n + 1 offsets do not fit (the first test keeps the second from
+                        * wrapping around) */
         const uint64_t *offs = (const uint64_t *)(base + offs_at);
         uint64_t bytes_at = offs_at + 8 * ((uint64_t)n + 1);
         if (offs[0] != 0 || offs[n] > c->map_len - bytes_at)
@@ -396,16 +421,6 @@ static int copy_fd_range(int in, uint64_t from, int fd, uint64_t to, uint64_t n)
 }
 
 /* The same from the file at path. */
-static int copy_range(const char *path, uint64_t from, int fd, uint64_t to, uint64_t n)
-{
-    int in = open(path, O_RDONLY | O_CLOEXEC);
-    if (in < 0)
-        return VG_EIO;
-    int rc = copy_fd_range(in, from, fd, to, n);
-    close(in);
-    return rc;
-}
-
 static int flush_chunk(struct builder *b)
 {
     for (int c = 0; c < NCOLS && b->fill; c++) {
@@ -580,16 +595,19 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
 
     builder_init(&own);
     memset(&h, 0, sizeof(h));
-    snprintf(tmp, sizeof(tmp), "%s.tmp%ld", path, (long)getpid());
+    /* A name of its own (mkostemp): the threads of one server may build at the same time, and a
+     * name per process would let one truncate or rename the file another is writing. */
+    snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path);
 
     if ((rc = vg_store_exec(s, "BEGIN", err)))
         goto fail;
     in_txn = 1;
-    if ((rc = vg_incident_version(s, &h.version, &h.rewrites, err)))
+    if ((rc = vg_incident_version(s, &h.version, &h.rewrites, err)) ||
+        (rc = database_of(s, &h.database, err)))
         goto fail;
     const struct header *oh = old ? old->h : NULL;
-    if (oh && (oh->rewrites != h.rewrites || oh->version > h.version))
-        oh = NULL; /* rows were changed: start over */
+    if (oh && (oh->rewrites != h.rewrites || oh->version > h.version || oh->database != h.database))
+        oh = NULL; /* rows were changed, or another database's cube: start over */
     int64_t after = oh ? oh->max_id : 0;
     uint64_t base = oh ? oh->nrows : 0, add = 0;
     if (sqlite3_prepare_v2(db, "SELECT count(*), max(id) FROM incidents WHERE id > ?1", -1, &st,
@@ -620,13 +638,15 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
     h.nrows = base + add;
     uint64_t end;
     layout(h.nrows, h.col_off, &end);
-    if ((fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) != 0) {
         rc = vg_error_set(err, VG_EIO, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }
-    if (oh) /* the old rows, as they are */
+    if (oh) /* the old rows, as they are, from the very file that was mapped and checked (the
+             * file under its name may have been replaced since by another builder) */
         for (int c = 0; c < NCOLS; c++)
-            if ((rc = copy_range(path, oh->col_off[c], fd, h.col_off[c], base * col_size[c])))
+            if ((rc = pwrite_all(fd, (const char *)old->map + oh->col_off[c], base * col_size[c],
+                                 h.col_off[c])))
                 goto ioerr;
     if (staged) {
         for (int c = 0; c < NCOLS; c++)
@@ -709,12 +729,14 @@ static int open_current(struct vg_store *s, int want_open, struct vg_cube **out,
         return vg_error_set(err, rc, "the database path is too long");
     if (rc)
         return vg_error_set(err, VG_EINVAL, "an in-memory database has no cube");
-    if ((rc = vg_incident_version(s, &version, &rewrites, err)))
+    int64_t database;
+    if ((rc = vg_incident_version(s, &version, &rewrites, err)) ||
+        (rc = database_of(s, &database, err)))
         return rc;
     rc = map_file(path, &c);
     if (rc == VG_ENOMEM)
         return vg_error_set(err, rc, "out of memory");
-    if (rc == 0 && c->h->version == version && c->h->rewrites == rewrites)
+    if (rc == 0 && current(c, version, rewrites, database))
         goto ready;
     if ((rc = build(s, path, c, NULL, NULL, err))) {
         vg_cube_close(c);
@@ -852,11 +874,14 @@ int vg_cube_appender_finish(struct vg_cube_appender *a, struct vg_store *s, int 
     int64_t version, rewrites;
     if (staged)
         *staged = 0;
+    int64_t database;
     int rc = vg_incident_version(s, &version, &rewrites, err);
+    if (!rc)
+        rc = database_of(s, &database, err);
     if (rc)
         goto done;
     rc = map_file(a->path, &old);
-    if (rc == 0 && old->h->version == version && old->h->rewrites == rewrites)
+    if (rc == 0 && current(old, version, rewrites, database))
         goto done; /* already current: nothing was stored, or someone else brought it up */
     if (rc == VG_ENOMEM) {
         rc = vg_error_set(err, rc, "out of memory");

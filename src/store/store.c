@@ -225,8 +225,11 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;",
     /* 7: the last report id given, so that an id is never given twice: reports.id alone would
      * give the id of a deleted last report to the next one, and "report:42" in the audit log
-     * and the event stream would then name two reports (vg_report_create) */
-    "INSERT INTO meta VALUES ('reports_last_id', coalesce((SELECT max(id) FROM reports), 0));",
+     * and the event stream would then name two reports (vg_report_create); */
+    "INSERT INTO meta VALUES ('reports_last_id', coalesce((SELECT max(id) FROM reports), 0));"
+    /* and the identity of the database, a random number, which the analytic cube records: a cube
+     * file of another database put beside it is then not taken for its own */
+    "INSERT INTO meta VALUES ('database_id', random() & 9223372036854775807);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

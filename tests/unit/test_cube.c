@@ -10,14 +10,17 @@
 #include "vigil/error.h"
 #include "vigil/incident.h"
 #include "vigil/ingest.h"
+#include "vigil/mem.h"
 #include "vigil/store.h"
 
 #include "testutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int setup(void **state)
 {
@@ -164,9 +167,143 @@ static void test_damaged_file_is_rebuilt(void **state)
     char *again = slurp(cube, &n2);
     assert_int_equal(n2, n);
     assert_memory_equal(again, good, n);
+    free(again);
+
+    /* The last dictionary said to start 8 bytes before the end, where its n + 1 offsets cannot
+     * fit (the size check wrapped around and the offsets were read past the file): invalid,
+     * rebuilt. The header's file_size is the 8 bytes holding n, with the dictionary offsets
+     * just before it. */
+    size_t padded = (n + 4096 + 7) / 8 * 8;
+    char *bad = calloc(1, padded);
+    memcpy(bad, good, n);
+    size_t at = 0;
+    for (size_t o = 8; o + 8 <= 512 && !at; o += 8) {
+        uint64_t v;
+        memcpy(&v, bad + o, 8);
+        if (v == n)
+            at = o;
+    }
+    assert_true(at >= 16);
+    uint64_t size = padded, dict = padded - 8;
+    memcpy(bad + at, &size, 8);
+    memcpy(bad + at - 8, &dict, 8);
+    tu_write_file(cube, bad, padded);
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 2);
+    vg_cube_close(c);
+    again = slurp(cube, &n2);
+    assert_int_equal(n2, n);
+    assert_memory_equal(again, good, n);
+    free(again);
+    free(bad);
     free(good);
     free(junk);
-    free(again);
+}
+
+/* Four connections of one process (as the server's threads are) find the cube missing and
+ * build it at the same time: each build writes a file of its own, so every one succeeds and the
+ * cube in place is whole (with one temporary name per process, they truncated each other's file,
+ * and a build could answer 200 with wrong counts). Then the same with the cube one ingest behind,
+ * so that each appends the new rows to the old file. */
+struct builder_arg {
+    const char *db;
+    int rc;
+    size_t rows;
+    char msg[VG_ERROR_MSG_MAX];
+};
+
+static void *build_in_thread(void *p)
+{
+    struct builder_arg *a = p;
+    struct vg_store *s = NULL;
+    struct vg_cube *c = NULL;
+    struct vg_error err;
+    vg_error_clear(&err);
+    a->rc = vg_store_open(a->db, 0, &s, &err);
+    if (!a->rc)
+        a->rc = vg_cube_open(s, &c, &err);
+    if (!a->rc)
+        a->rows = vg_cube_columns(c)->n;
+    snprintf(a->msg, sizeof(a->msg), "%s", err.message);
+    vg_cube_close(c);
+    vg_store_close(s);
+    return NULL;
+}
+
+static void build_together(const char *db, size_t want)
+{
+    enum { NB = 4 };
+    pthread_t th[NB];
+    struct builder_arg args[NB];
+    for (int i = 0; i < NB; i++) {
+        args[i] = (struct builder_arg){.db = db};
+        assert_int_equal(pthread_create(&th[i], NULL, build_in_thread, &args[i]), 0);
+    }
+    for (int i = 0; i < NB; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < NB; i++)
+        if (args[i].rc || args[i].rows != want)
+            fail_msg("builder %d: %d (%s), %zu rows of %zu", i, args[i].rc, args[i].msg,
+                     args[i].rows, want);
+}
+
+static void test_concurrent_builds(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_error err;
+    char cube[TU_PATH_MAX + 8];
+    snprintf(cube, sizeof(cube), "%s.cube", f->db);
+    enum { ROWS = 20000 };
+    struct vg_buf b;
+    vg_buf_init(&b, (size_t)1 << 24);
+    vg_buf_printf(&b, "eventid,iyear,country_txt,nkill\n");
+    for (int i = 0; i < ROWS; i++)
+        vg_buf_printf(&b, "e%d,%d,%s,%d\n", i, 1990 + i % 30, i % 3 ? "Iraq" : "Peru", i % 5);
+    ingest(f, b.data);
+    unlink(cube);
+    build_together(f->db, ROWS);
+    struct vg_cube *c = NULL;
+    assert_int_equal(vg_cube_open(f->s, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, ROWS);
+    vg_cube_close(c);
+
+    /* one more ingest, its rows not staged: each builder appends to the old file */
+    vg_buf_reset(&b);
+    vg_buf_printf(&b, "eventid,iyear,country_txt,nkill\n");
+    for (int i = ROWS; i < ROWS + 500; i++)
+        vg_buf_printf(&b, "e%d,2020,Chad,1\n", i);
+    ingest(f, b.data);
+    build_together(f->db, ROWS + 500);
+    vg_buf_cleanup(&b);
+}
+
+/* A cube file of another database with the same counters, put beside this one (a copy, a
+ * restore), is not taken for this database's: it is rebuilt. */
+static void test_cube_of_another_database(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_error err;
+    struct vg_cube *c = NULL;
+    char db2[TU_PATH_MAX], cube1[TU_PATH_MAX + 8], cube2[TU_PATH_MAX + 8];
+    ingest(f, rows1); /* 2 incidents, one ingest */
+    assert_int_equal(vg_cube_refresh(f->s, &err), 0);
+    struct vg_store *s2 = NULL;
+    assert_int_equal(vg_store_open(tu_join(db2, f->dir, "other.db"), 0, &s2, &err), 0);
+    char csv[TU_PATH_MAX];
+    struct vg_ingest_stats st = {0};
+    tu_write_str(tu_join(csv, f->dir, "three.csv"),
+                 "eventid,iyear,country_txt\nb1,2001,Chad\nb2,2002,Chad\nb3,2003,Chad\n");
+    assert_int_equal(vg_ingest_path(s2, csv, NULL, &st, &err), 0); /* 3 incidents, one ingest */
+    snprintf(cube1, sizeof(cube1), "%s.cube", f->db);
+    snprintf(cube2, sizeof(cube2), "%s.cube", db2);
+    size_t n;
+    char *bytes = slurp(cube1, &n);
+    tu_write_file(cube2, bytes, n);
+    free(bytes);
+    assert_int_equal(vg_cube_open(s2, &c, &err), 0);
+    assert_int_equal(vg_cube_columns(c)->n, 3);
+    vg_cube_close(c);
+    vg_store_close(s2);
 }
 
 static void test_empty_database(void **state)
@@ -300,6 +437,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_equals_rebuild, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_update_rebuilds, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_builds, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_cube_of_another_database, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_empty_database, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_appender_staged_rows, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_appender_after_update, setup, tu_store_teardown),
