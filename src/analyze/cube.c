@@ -420,7 +420,6 @@ static int copy_fd_range(int in, uint64_t from, int fd, uint64_t to, uint64_t n)
     return rc;
 }
 
-/* The same from the file at path. */
 static int flush_chunk(struct builder *b)
 {
     for (int c = 0; c < NCOLS && b->fill; c++) {
@@ -513,6 +512,16 @@ static int write_dicts(struct builder *b, int fd, uint64_t at, struct header *h)
     }
     h->file_size = at;
     return ftruncate(fd, (off_t)at) == 0 ? 0 : VG_EIO;
+}
+
+/* The permissions of the store's database file, for its cube, which holds a copy of its data:
+ * mkostemp makes files only their owner may read, and a fixed mode would ignore the umask the
+ * database was made under. 0600 when the file cannot be examined. */
+static mode_t db_mode(struct vg_store *s)
+{
+    struct stat st;
+    const char *db = sqlite3_db_filename(vg_store_db(s), "main");
+    return db && *db && stat(db, &st) == 0 ? (st.st_mode & 0666) : 0600;
 }
 
 static int cube_path(struct vg_store *s, char *buf, size_t size)
@@ -638,7 +647,7 @@ static int build(struct vg_store *s, const char *path, const struct vg_cube *old
     h.nrows = base + add;
     uint64_t end;
     layout(h.nrows, h.col_off, &end);
-    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, 0644) != 0) {
+    if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0 || fchmod(fd, db_mode(s)) != 0) {
         rc = vg_error_set(err, VG_EIO, "cannot write %s: %s", tmp, strerror(errno));
         goto fail;
     }

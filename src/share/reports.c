@@ -1389,27 +1389,44 @@ static int readable_holders(struct vg_store *s, const struct vg_principal *p, sq
     return step == SQLITE_DONE ? 0 : db_fail(vg_store_db(s), err);
 }
 
+/* One value of the overlinked list: its type and normalised text, and its readable holders. */
+struct overlinked {
+    char *type, *norm;
+    int64_t n;
+};
+
+static int cmp_overlinked(const void *pa, const void *pb)
+{
+    const struct overlinked *a = pa, *b = pb;
+    if (a->n != b->n)
+        return a->n > b->n ? -1 : 1;
+    int c = strcmp(a->type, b->type);
+    return c ? c : strcmp(a->norm, b->norm);
+}
+
+#define OVERLINKED_MAX 1000 /* values listed at most */
+
 static int report_overlinked_values_locked(struct vg_store *s, const struct vg_principal *p,
                                            int cap, char **json, struct vg_error *err)
 {
     sqlite3 *db = vg_store_db(s);
     sqlite3_stmt *st = NULL, *holders = NULL;
+    struct overlinked *vals = NULL;
+    size_t nvals = 0, capv = 0;
     json_t *list = NULL;
     char *detail = NULL;
     int rc, step;
     if ((rc = require_admin(p, "see overlinked values", err)))
         return rc;
-    if (!(list = json_array()))
-        return vg_error_set(err, VG_ENOMEM, "out of memory");
     /* The candidates: values held by more than cap reports in all. Each is then counted over the
-     * reports the administrator may read, and listed only when those pass the cap: the list
-     * tells nothing of reports the administrator may not see. */
+     * reports the administrator may read, and listed only when those pass the cap, ordered and
+     * cut by those counts: neither the list nor its order tells anything of reports the
+     * administrator may not see. */
     if (sqlite3_prepare_v2(db,
-                           "SELECT i.type, i.normalized, count(DISTINCT i.report_id) AS c FROM "
-                           "indicators i WHERE NOT EXISTS (SELECT 1 FROM correlation_exclusions x "
-                           "WHERE x.type = i.type AND x.normalized = i.normalized) GROUP BY "
-                           "i.type, i.normalized HAVING c > ? ORDER BY c DESC, i.type, "
-                           "i.normalized LIMIT 1000",
+                           "SELECT i.type, i.normalized FROM indicators i WHERE NOT EXISTS "
+                           "(SELECT 1 FROM correlation_exclusions x WHERE x.type = i.type AND "
+                           "x.normalized = i.normalized) GROUP BY i.type, i.normalized HAVING "
+                           "count(DISTINCT i.report_id) > ?",
                            -1, &st, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db,
                            "SELECT DISTINCT report_id FROM indicators WHERE type = ? AND "
@@ -1425,25 +1442,51 @@ static int report_overlinked_values_locked(struct vg_store *s, const struct vg_p
             goto fail;
         if (n <= resolve_cap(cap))
             continue;
-        json_t *o = json_pack("{s:o,s:o,s:I}", "type", col_text(st, 0), "normalized",
-                              col_text(st, 1), "reports", (json_int_t)n);
-        if (!o || json_array_append_new(list, o)) {
-            rc = vg_error_set(err, VG_ENOMEM, "out of memory");
-            goto fail;
+        if (nvals == capv) {
+            size_t c2 = capv ? 2 * capv : 64;
+            struct overlinked *v = vg_realloc(vals, c2 * sizeof(*v));
+            if (!v)
+                goto nomem;
+            vals = v;
+            capv = c2;
         }
+        vals[nvals].type = vg_strdup(type);
+        vals[nvals].norm = vg_strdup(norm);
+        vals[nvals].n = n;
+        nvals++;
+        if (!vals[nvals - 1].type || !vals[nvals - 1].norm)
+            goto nomem;
     }
     if (step != SQLITE_DONE)
         goto db;
+    if (nvals)
+        qsort(vals, nvals, sizeof(*vals), cmp_overlinked);
+    if (!(list = json_array()))
+        goto nomem;
+    for (size_t i = 0; i < nvals && i < OVERLINKED_MAX; i++) {
+        json_t *o = json_pack("{s:s,s:s,s:I}", "type", vals[i].type, "normalized", vals[i].norm,
+                              "reports", (json_int_t)vals[i].n);
+        if (!o || json_array_append_new(list, o))
+            goto nomem;
+    }
     if ((rc = dump_json(json_pack("{s:I}", "values", (json_int_t)json_array_size(list)), &detail,
                         err)) ||
         (rc = record(s, p->user, p->org, "overlinked", 0, NULL, detail, err)))
         goto fail;
     rc = dump_json(json_pack("{s:O}", "values", list), json, err);
     goto done;
+nomem:
+    rc = vg_error_set(err, VG_ENOMEM, "out of memory");
+    goto fail;
 db:
     rc = db_fail(db, err);
 fail:
 done:
+    for (size_t i = 0; i < nvals; i++) {
+        vg_free(vals[i].type);
+        vg_free(vals[i].norm);
+    }
+    vg_free(vals);
     json_decref(list);
     vg_free(detail);
     sqlite3_finalize(st);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int setup(void **state)
@@ -306,6 +307,29 @@ static void test_cube_of_another_database(void **state)
     vg_store_close(s2);
 }
 
+/* The cube holds a copy of the database's data: it gets the database file's permissions. */
+static void test_cube_mode_follows_database(void **state)
+{
+    struct tu_store *f = *state;
+    struct vg_error err;
+    char db[TU_PATH_MAX], cube[TU_PATH_MAX + 8], csv[TU_PATH_MAX];
+    mode_t old = umask(077);
+    struct vg_store *s = NULL;
+    assert_int_equal(vg_store_open(tu_join(db, f->dir, "private.db"), 0, &s, &err), 0);
+    struct vg_ingest_stats st = {0};
+    tu_write_str(tu_join(csv, f->dir, "p.csv"), "eventid,iyear\np1,2001\n");
+    assert_int_equal(vg_ingest_path(s, csv, NULL, &st, &err), 0);
+    assert_int_equal(vg_cube_refresh(s, &err), 0);
+    umask(old);
+    struct stat sd, sc;
+    snprintf(cube, sizeof(cube), "%s.cube", db);
+    assert_int_equal(stat(db, &sd), 0);
+    assert_int_equal(stat(cube, &sc), 0);
+    assert_int_equal(sd.st_mode & 0777, 0600);
+    assert_int_equal(sc.st_mode & 0777, 0600);
+    vg_store_close(s);
+}
+
 static void test_empty_database(void **state)
 {
     struct tu_store *f = *state;
@@ -439,6 +463,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_damaged_file_is_rebuilt, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_builds, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_cube_of_another_database, setup, tu_store_teardown),
+        cmocka_unit_test_setup_teardown(test_cube_mode_follows_database, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_empty_database, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_appender_staged_rows, setup, tu_store_teardown),
         cmocka_unit_test_setup_teardown(test_appender_after_update, setup, tu_store_teardown),

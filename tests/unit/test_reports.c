@@ -691,6 +691,22 @@ static void test_correlation_cap_counts_readable_reports(void **state)
     assert_non_null(strstr(text, "\"normalized\":\"+324999\",\"reports\":3"));
     assert_non_null(strstr(text, "\"normalized\":\"+324998\",\"reports\":2"));
     vg_free(text);
+
+    /* The order is that of the readable counts too: three readable holders of +324997 come
+     * before the two of +324999, whatever Police's restricted reports add to the latter. */
+    make(f, "TLP:AMBER+STRICT", "organisation",
+         ",\"indicators\":[{\"type\":\"phone\",\"value\":\"+32 499 9\"}]");
+    const char *three = "{\"title\":\"q\",\"tlp\":\"TLP:GREEN\",\"distribution\":\"community\","
+                        "\"indicators\":[{\"type\":\"phone\",\"value\":\"+324997\"}]}";
+    for (int i = 0; i < 3; i++)
+        create_as(f, PAT, three);
+    assert_int_equal(vg_report_overlinked_values(f->s, &f->u[OTH], 1, &text, &err), 0);
+    const char *a = strstr(text, "\"+324997\",\"reports\":3");
+    const char *b = strstr(text, "\"+324999\",\"reports\":2");
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a < b);
+    vg_free(text);
 }
 
 /* A listing's audit record names the reports it gave out, and only those. */
