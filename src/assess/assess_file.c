@@ -38,6 +38,8 @@
 #include "vigil/store.h"
 #include "vigil/text.h"
 
+#include "reject.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -78,19 +80,13 @@ static int reject(struct reading *rd, const struct vg_csv_record *rec, const cha
 static int reject(struct reading *rd, const struct vg_csv_record *rec, const char *column,
                   const char *fmt, ...)
 {
-    char reason[VG_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
     rd->stats->rejected++;
-    if (!rd->opts->on_reject)
-        return 0;
-    struct vg_reject r = {rd->name, rec->line, column, reason, rec->raw, rec->raw_len};
-    int rc = rd->opts->on_reject(rd->opts->ctx, &r);
-    if (rc)
-        return vg_error_set(rd->err, rc < 0 ? rc : VG_EINVAL, "stopped at a rejected row");
-    return 0;
+    int rc = vg__reject_report(rd->opts->on_reject, rd->opts->ctx, rd->name, rec, column, rd->err,
+                               fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* The column other than the notes in which the record holds a line end, or -1. */

@@ -67,6 +67,8 @@
 #include "vigil/store.h"
 #include "vigil/text.h"
 
+#include "reject.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -357,20 +359,13 @@ static int do_reject(struct import *im, const struct vg_csv_record *rec, const c
 static int do_reject(struct import *im, const struct vg_csv_record *rec, const char *column,
                      const char *fmt, ...)
 {
-    char reason[VG_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason, sizeof(reason), fmt, ap);
-    va_end(ap);
     im->stats->rejected++;
-    if (!im->opts->on_reject)
-        return 0;
-    struct vg_reject r = {im->name, rec->line, column ? column : "",
-                          reason,   rec->raw,  rec->raw_len};
-    int rc = im->opts->on_reject(im->opts->ctx, &r);
-    if (rc)
-        return vg_error_set(im->err, rc < 0 ? rc : VG_EINVAL, "stopped at a rejected row");
-    return 0;
+    int rc = vg__reject_report(im->opts->on_reject, im->opts->ctx, im->name, rec, column, im->err,
+                               fmt, ap);
+    va_end(ap);
+    return rc;
 }
 
 /* Field r of the converted row, or NULL when the file has no such column or the field is empty
