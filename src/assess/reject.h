@@ -15,6 +15,7 @@
  * caller counts the row. */
 int vg__reject_report(int (*on_reject)(void *ctx, const struct vg_reject *rej), void *ctx,
                       const char *file, const struct vg_csv_record *rec, const char *column,
-                      struct vg_error *err, const char *fmt, va_list ap);
+                      struct vg_error *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
 
 #endif
