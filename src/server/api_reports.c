@@ -15,6 +15,14 @@
 #include <string.h>
 #include <time.h>
 
+/* 201 {"id":ID}: what a POST that made something answers. */
+static unsigned reply_created(struct call *c, int64_t id)
+{
+    c->body = json_pack("{sI}", "id", (json_int_t)id);
+    return c->body ? MHD_HTTP_CREATED
+                   : http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+}
+
 unsigned api_post_report(struct call *c)
 {
     struct vg_error err;
@@ -25,9 +33,7 @@ unsigned api_post_report(struct call *c)
     int rc = vg_report_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
     if (rc)
         return http_report_error(c, rc, &err);
-    c->body = json_pack("{sI}", "id", (json_int_t)id);
-    return c->body ? MHD_HTTP_CREATED
-                   : http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return reply_created(c, id);
 }
 
 unsigned api_get_report(struct call *c)
@@ -132,9 +138,7 @@ unsigned api_post_group(struct call *c)
     int rc = vg_group_create(c->store, c->who, c->data, c->data_len, time(NULL), &id, &err);
     if (rc)
         return http_report_error(c, rc, &err);
-    c->body = json_pack("{sI}", "id", (json_int_t)id);
-    return c->body ? MHD_HTTP_CREATED
-                   : http_fail(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+    return reply_created(c, id);
 }
 
 /* GET /correlations/overlinked (administrators): the values that stopped correlating. */
